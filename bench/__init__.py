@@ -1,0 +1,1 @@
+"""Benchmarks of Warta components against peers, measured in the same run."""

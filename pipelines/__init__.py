@@ -1,0 +1,1 @@
+"""Item pipelines: cleaning, date parsing, de-duplication and storage of PageItems."""
