@@ -1,0 +1,7 @@
+"""``python -m crawler.mirror`` = ``warta mirror``."""
+
+import sys
+
+from . import main
+
+sys.exit(main())
