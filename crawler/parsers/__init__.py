@@ -21,6 +21,7 @@ from crawler.parsers.monitor import MonitorIndonesiaPage
 __all__ = [
     "parse_article",
     "parse_listing",
+    "parse_generic",
     "parser_for",
     "register",
     "SITE_PARSERS",
@@ -101,6 +102,21 @@ def parse_article(html: str, url: str, *, fetched_at: str | None = None) -> dict
         record["fetched_at"] = fetched_at
         record["parse_error"] = f"parser crashed: {type(exc).__name__}: {exc}"[:500]
         log.warning("parser crashed on %r: %r", url, exc)
+        return record
+
+
+def parse_generic(html: str, url: str, *, fetched_at: str | None = None) -> dict[str, Any]:
+    """:func:`parse_article` with the generic extractor only (no site profile);
+    used by the ``generic`` spider and the benchmark.  Never raises."""
+    try:
+        root = parse_html(_as_text(html))
+        index = ElementIndex(root) if root is not None else None
+        page = GenericPage(None, url, tree=root, fetched_at=fetched_at, index=index)
+        return page.to_dict()
+    except Exception as exc:
+        record = empty_article(url if isinstance(url, str) else "")
+        record["fetched_at"] = fetched_at
+        record["parse_error"] = f"parser crashed: {type(exc).__name__}: {exc}"[:500]
         return record
 
 

@@ -453,6 +453,71 @@ def _as_str(value: Any) -> str | None:
     return None
 
 
+_LINK_LIST_TAGS = frozenset({"ul", "ol", "table", "div", "section", "dl", "nav"})
+_PARA_TAGS = frozenset({"p", "pre", "blockquote", "h2", "h3", "h4"})
+_INLINE_TAGS = frozenset({"a", "b", "strong", "i", "em", "span", "font", "u", "small", "sup", "sub", "br", "abbr", "q", "mark"})
+
+
+def _link_density(el: Any) -> float:
+    total = links = 0
+    for node in el.iter():
+        if not isinstance(node.tag, str):
+            continue
+        t = len((node.text or "").strip())
+        total += t
+        if node.tag == "a":
+            links += len("".join(node.itertext()).strip())
+        if node is not el:
+            total += len((node.tail or "").strip())
+    return links / total if total else 0.0
+
+
+def best_blocks(root: Any) -> list:
+    """Candidate body containers, best first (readability-style): every
+    paragraph (a ``<p>``, or text sitting directly in a container between
+    ``<br>``s) scores its non-link text length to its container and half of it
+    to the container's parent; the score is then weighted by the container's
+    link density."""
+    scores: dict[Any, float] = {}
+    for el in root.iter():
+        tag = el.tag
+        if not isinstance(tag, str) or tag in SKIP_TAGS:
+            continue
+        if tag in _PARA_TAGS:
+            length = 0
+            for node in el.iter():
+                if node.tag == "a" or not isinstance(node.tag, str):
+                    continue
+                length += len((node.text or "").strip())
+                if node is not el:
+                    length += len((node.tail or "").strip()) if node.getparent() is not None else 0
+            if length < 25:
+                continue
+            parent = el.getparent()
+            if parent is None:
+                continue
+            scores[parent] = scores.get(parent, 0.0) + length
+            grand = parent.getparent()
+            if grand is not None:
+                scores[grand] = scores.get(grand, 0.0) + length / 2
+        elif tag not in _INLINE_TAGS:
+            # text directly inside a container (br-separated paragraphs)
+            own = len((el.text or "").strip())
+            for child in el:
+                if isinstance(child.tag, str) and child.tag in _INLINE_TAGS and child.tag != "a":
+                    own += len("".join(child.itertext()).strip())
+                own += len((child.tail or "").strip())
+            if own >= 80:
+                scores[el] = scores.get(el, 0.0) + own
+                parent = el.getparent()
+                if parent is not None:
+                    scores[parent] = scores.get(parent, 0.0) + own / 2
+    ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:8]
+    weighted = [(el, score * (1.0 - _link_density(el))) for el, score in ranked]
+    weighted.sort(key=lambda kv: kv[1], reverse=True)
+    return [el for el, score in weighted if score >= 100]
+
+
 # ---------------------------------------------------------------------------
 # the page object
 # ---------------------------------------------------------------------------
@@ -472,6 +537,8 @@ _DATE_LABEL_SPLIT_RE = re.compile(
     r"(?=\b(?:Dipublikasikan|Diterbitkan|Terbit|Published|Diperbarui|Diupdate|Updated|Dimutakhirkan)\b)",
     re.IGNORECASE,
 )
+_DATE_CLASS_RE = re.compile(r"date|time|tanggal|waktu|publish|posted|jam|tgl", re.IGNORECASE)
+_CLOCK_RE = re.compile(r"\b\d{1,2}[:.]\d{2}\b")
 _SOFT_404_RE = re.compile(
     r"^(?:error\s*)?404\b|halaman\s+(?:yang\s+anda\s+cari\s+)?tidak\s+(?:dapat\s+)?ditemukan|"
     r"page\s+not\s+found|not\s+found\s*$|artikel\s+tidak\s+ditemukan|berita\s+tidak\s+ditemukan",
@@ -720,6 +787,66 @@ class ArticlePage:
         title = self.root.find(".//title")
         return _text(title) or None
 
+    def microdata_element(self, prop: str) -> Any:
+        """The first element with ``itemprop=prop`` (not a ``<meta>``), or ``None``."""
+        key = ("microdata", prop)
+        if key not in self._memo:
+            found = None
+            if self.root is not None:
+                for el in self.root.iter():
+                    if not isinstance(el.tag, str) or el.tag == "meta":
+                        continue
+                    ip = el.get("itemprop")
+                    if ip and prop in ip.split():
+                        found = el
+                        break
+            self._memo[key] = found
+        return self._memo[key]
+
+    def microdata_str(self, prop: str) -> str | None:
+        """``itemprop=prop``: a ``<meta content>`` / ``datetime`` / ``content`` value or the text."""
+        value = self.meta_first(prop.lower())
+        if value:
+            return value
+        el = self.microdata_element(prop)
+        if el is None:
+            return None
+        for attr in ("datetime", "content"):
+            if el.get(attr):
+                return T.normalize_ws(el.get(attr)) or None
+        name = None
+        for sub in el.iter():
+            if isinstance(sub.tag, str) and sub.get("itemprop") == "name":
+                name = _text(sub) or sub.get("content")
+                break
+        return name or _text(el) or None
+
+    def generic_headline(self) -> tuple[str | None, str | None]:
+        """JSON-LD headline, microdata headline, then the ``<h1>`` when the page
+        title / og:title contains it (a title is the h1 plus the site name), then
+        og:title without a site-name affix, then the first ``<h1>``."""
+        value = self.generic_jsonld_str("headline") or self.generic_jsonld_str("name")
+        if value:
+            return value, "json-ld"
+        value = self.microdata_str("headline")
+        if value and len(value) < 400:
+            return value, "microdata"
+        og = self.meta_first("og:title", "twitter:title")
+        title = self.generic_title()
+        h1s = [] if self.root is None else [_text(h) for h in self.root.iter("h1")]
+        h1s = [h for h in h1s if h]
+        for h1 in h1s:
+            for t in (og, title):
+                if t and len(h1) >= 10 and h1.casefold() in t.casefold():
+                    return h1, "h1"
+        if og:
+            return T.strip_site_affix(og), "og"
+        if h1s:
+            return h1s[0], "h1"
+        if title:
+            return T.strip_site_affix(title), "title"
+        return None, None
+
     def generic_jsonld_str(self, key: str) -> str | None:
         return T.normalize_ws(_as_str(self.jsonld_article.get(key))) or None
 
@@ -730,6 +857,11 @@ class ArticlePage:
         names = T.clean_byline(self.meta.get("author", []))
         if names:
             return names, "meta"
+        el = self.microdata_element("author")
+        if el is not None:
+            names = T.clean_byline(self.microdata_str("author"))
+            if names:
+                return names, "microdata"
         return [], None
 
     def generic_machine_dates(self, kind: str) -> Iterable[tuple[str, str]]:
@@ -747,8 +879,13 @@ class ArticlePage:
         value = self.meta_first(*keys)
         if value:
             yield value, "meta"
+        prop = "datePublished" if kind == "published" else "dateModified"
+        el = self.microdata_element(prop)
+        if el is not None:
+            value = el.get("datetime") or el.get("content")
+            if value and value.strip():
+                yield value.strip(), "microdata"
         if self.root is not None:
-            prop = "datePublished" if kind == "published" else "dateModified"
             for el in self.root.iter("time"):
                 dt_attr = el.get("datetime")
                 if dt_attr and (el.get("itemprop") == prop or (kind == "published" and not el.get("itemprop"))):
@@ -783,37 +920,74 @@ class ArticlePage:
         return None, None
 
     def generic_body(self) -> tuple[list[str], list[str], str | None]:
+        """JSON-LD ``articleBody``, then a microdata ``itemprop=articleBody``
+        container, then the densest text block (:func:`best_block`), then --
+        only when all of those find no body -- trafilatura's extractor (if
+        installed).  Our Indonesian boilerplate rules apply to every source."""
         body = _as_str(self.jsonld_article.get("articleBody"))
         if body and body.strip():
             raw = T.normalize_multiline(body).split("\n\n")
             kept = [p for p in raw if not T.is_boilerplate(p)]
-            if kept:
+            if sum(len(p) for p in kept) >= self.MIN_BLOCK_CHARS:
                 return kept, raw, "json-ld"
-        return self.generic_largest_block()
+        micro = self.microdata_element("articleBody")
+        if micro is not None:
+            raw = block_paragraphs(micro, self.generic_skip)
+            kept = T.clean_paragraphs(raw)
+            if sum(len(p) for p in kept) >= self.MIN_BLOCK_CHARS:
+                return kept, raw, "microdata"
+        found = self.generic_largest_block()
+        if found[0]:
+            return found
+        return self.library_body()
 
     #: a largest block shorter than this is not an article body
     MIN_BLOCK_CHARS: ClassVar[int] = 200
 
+    def generic_skip(self, el: Any) -> bool:
+        """Skip predicate of the generic body: :meth:`body_skip` plus link lists
+        (a block whose text is mostly links) and furniture classes."""
+        if self.body_skip(el):
+            return True
+        tag = el.tag
+        if tag in _LINK_LIST_TAGS:
+            cls = el.get("class")
+            if cls and _FURNITURE_CLASS_RE.search(cls[:300]):
+                return True
+            return _link_density(el) > 0.6
+        return False
+
     def generic_largest_block(self) -> tuple[list[str], list[str], str | None]:
         if self.root is None:
             return [], [], None
-        scores: dict[Any, int] = {}
-        for p in self.root.iter("p"):
-            parent = p.getparent()
-            if parent is None:
-                continue
-            scores[parent] = scores.get(parent, 0) + sum(len(t) for t in p.itertext())
-        ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
-        for container, score in ranked[:3]:
-            if score < self.MIN_BLOCK_CHARS:
-                break
+        for container in best_blocks(self.root)[:3]:
             if self._in_furniture(container, include_self=True):
                 continue
-            raw = block_paragraphs(container, self.body_skip)
-            kept = [p for p in raw if not T.is_boilerplate(p)]
+            raw = block_paragraphs(container, self.generic_skip)
+            kept = T.clean_paragraphs(raw)
             if sum(len(p) for p in kept) >= self.MIN_BLOCK_CHARS:
                 return kept, raw, "largest-block"
         return [], [], None
+
+    def library_body(self) -> tuple[list[str], list[str], str | None]:
+        """trafilatura's ``bare_extraction`` as the last resort (optional dependency)."""
+        if self.root is None:
+            return [], [], None
+        try:
+            from trafilatura import bare_extraction
+        except ImportError:
+            return [], [], None
+        try:
+            doc = bare_extraction(etree.tostring(self.root, encoding="unicode"), url=self.url or None,
+                                  with_metadata=False, include_comments=False)
+        except Exception:
+            return [], [], None
+        text = getattr(doc, "text", None) if not isinstance(doc, dict) else doc.get("text")
+        if not text:
+            return [], [], None
+        raw = T.normalize_multiline(text).split("\n\n")
+        kept = T.clean_paragraphs(raw)
+        return (kept, raw, "trafilatura") if kept else ([], [], None)
 
     def generic_tags(self) -> tuple[list[str], str | None]:
         tags = self.meta.get("article:tag", [])
@@ -872,13 +1046,15 @@ class ArticlePage:
     # -- fields ------------------------------------------------------------------
 
     def headline(self) -> str | None:
-        return self._pick(
-            "headline",
-            ("site", lambda: self.site_text(self.SITE_HEADLINE)),
-            ("json-ld", lambda: self.generic_jsonld_str("headline") or self.generic_jsonld_str("name")),
-            ("og", lambda: self.meta_first("og:title", "twitter:title")),
-            ("h1", self.generic_h1),
-        )
+        if "headline" in self._memo:
+            return self._memo["headline"]
+        value = self.site_text(self.SITE_HEADLINE)
+        source = "site" if value else None
+        if not value:
+            value, source = self.generic_headline()
+        self._source("headline", source)
+        self._memo["headline"] = value
+        return value
 
     def site_byline(self) -> list[str]:
         return T.clean_byline(_text(el) for el in self.select(self.SITE_BYLINE))
@@ -972,9 +1148,63 @@ class ArticlePage:
             cached = self._memo["updated"] = self._resolve_date("updated")
         return cached
 
+    def generic_visible_date(self) -> tuple[str | None, datetime | None]:
+        """The first short visible date string with a clock time on the page:
+        an element whose class / id says date / time / tanggal / waktu, or a
+        ``<time>`` element's text.  Used to check machine dates and when a page
+        has none."""
+        if "visible_generic" in self._memo:
+            return self._memo["visible_generic"]
+        found: tuple[str | None, datetime | None] = (None, None)
+        if self.root is not None:
+            for el in self.root.iter():
+                tag = el.tag
+                if not isinstance(tag, str) or tag in ("script", "style", "meta", "head", "title", "body", "html"):
+                    continue
+                label = (el.get("class") or "") + " " + (el.get("id") or "")
+                if tag != "time" and not _DATE_CLASS_RE.search(label[:200]):
+                    continue
+                if self._in_furniture(el):
+                    continue
+                text = _text(el)
+                if not text or len(text) > 160 or not _CLOCK_RE.search(text):
+                    continue
+                for segment in _DATE_LABEL_SPLIT_RE.split(text):
+                    segment = segment.strip(" |·•/,-–—")
+                    if not segment or _UPDATED_LABEL_RE.match(segment) or not _CLOCK_RE.search(segment):
+                        continue
+                    dt, _w = self._parse_date(segment)
+                    if dt is not None:
+                        found = (segment, dt)
+                        break
+                if found[0]:
+                    break
+        self._memo["visible_generic"] = found
+        return found
+
+    def _check_zone(self, field: str, raw: str, dt: datetime, visible: datetime | None) -> datetime:
+        """A machine date that claims UTC ("Z", "+00:00") but shows the visible
+        local wall time (they differ by exactly the local UTC offset) is a local
+        time with a wrong zone: read it in the visible zone and warn."""
+        if visible is None or dt.utcoffset() is None or visible.utcoffset() is None:
+            return dt
+        offset = visible.utcoffset()
+        if dt.utcoffset().total_seconds() != 0 or not offset:
+            return dt
+        if dt.replace(tzinfo=None, second=0, microsecond=0) == visible.replace(tzinfo=None, second=0, microsecond=0):
+            fixed = dt.replace(tzinfo=visible.tzinfo)
+            self.warnings.append(
+                f"{field}: machine date '{raw}' claims UTC but shows the visible local time; read as {to_iso(fixed)}"
+            )
+            return fixed
+        if dt == visible.replace(second=dt.second, microsecond=dt.microsecond):
+            return dt.astimezone(visible.tzinfo)  # genuine UTC: shown in the local zone
+        return dt
+
     def _resolve_date(self, kind: str) -> DateValue:
-        """Visible site string first, then machine dates; a machine ``updated``
-        equal to the published time is not an update."""
+        """Visible site string first, then machine dates (checked against the
+        visible time for a lying zone), then a generic visible date; a machine
+        ``updated`` equal to the published time is not an update."""
         field = f"{kind}_at"
         visible = self.visible_dates().get(kind)
         failed: str | None = None
@@ -985,16 +1215,24 @@ class ArticlePage:
                 return DateValue(visible, to_iso(dt), dt, "site")
             failed = visible
         published = self.published() if kind == "updated" else None
+        check = self.generic_visible_date()[1] if kind == "published" else None
         for raw, source in self.generic_machine_dates(kind):
             dt, _warning = self._parse_date(raw)
             if dt is None:
                 continue
+            if kind == "published":
+                dt = self._check_zone(field, raw, dt, check)
             if published is not None and published.dt is not None and dt == published.dt:
                 continue  # dateModified == datePublished: never updated
             if failed:
                 self.warnings.append(f"{field}: could not parse '{failed}'; used {source}")
             self._source(field, source)
             return DateValue(raw, to_iso(dt), dt, source)
+        if kind == "published" and not failed:
+            raw, dt = self.generic_visible_date()
+            if dt is not None:
+                self._source(field, "visible")
+                return DateValue(raw, to_iso(dt), dt, "visible")
         if failed:
             self.warnings.append(f"{field}: could not parse '{failed}'")
             return DateValue(failed, None, None, None)

@@ -25,6 +25,7 @@ __all__ = [
     "trailing_initials",
     "editor_from_line",
     "is_boilerplate",
+    "clean_paragraphs",
     "language_code",
 ]
 
@@ -298,6 +299,11 @@ _BOILERPLATE_RES = [
     re.compile(r"^(?:topik|tag|tags|kata kunci|editor|redaktur|penulis|reporter|pewarta|penyunting)\s*:", re.IGNORECASE),
     re.compile(r"^(?:bagikan|share|salin tautan|copy link)(?:\s+(?:artikel ini|berita ini|this article))?\s*:?$", re.IGNORECASE),
     re.compile(r"^(?:halaman selanjutnya|selanjutnya|next page)\s*:?$", re.IGNORECASE),
+    # copyright and page furniture lines
+    re.compile(r"^(?:copyright|hak cipta)\s*(?:©|\(c\)|&copy;)?", re.IGNORECASE),
+    re.compile(r"^(?:\d{1,3}(?:[.,]\d{3})*\s+)?(?:views|dilihat|kali dibaca)$", re.IGNORECASE),
+    re.compile(r"^(?:loading|memuat)\.{0,3}$", re.IGNORECASE),
+    re.compile(r"^\* ?untuk mengetahui kebenaran informasi yang beredar", re.IGNORECASE),
 ]
 
 
@@ -308,6 +314,39 @@ def is_boilerplate(paragraph: str) -> bool:
         return True
     head = text[:240]
     return any(rx.match(head) for rx in _BOILERPLATE_RES)
+
+
+_AFFIX_SEP_RE = re.compile(r"\s+[|\-–—:»]\s+|\s*[|»]\s*|^[^:]{2,30}\.(?:com|co\.id|id|net)\s*:\s*")
+
+
+def strip_site_affix(title: str | None) -> str:
+    """"Headline - Kompas.com" / "Headline | Tempo" / "KapanLagi.com: Headline" -> "Headline":
+    the longest part when a title is split at its separators."""
+    title = normalize_ws(title)
+    if not title:
+        return ""
+    m = re.match(r"^[^:]{2,30}\.(?:com|co\.id|id|net)\s*:\s*(.+)$", title)
+    if m:
+        return m.group(1)
+    parts = re.split(r"\s+[|–—]\s+|\s+-\s+|\s*\|\s*", title)
+    if len(parts) > 1:
+        best = max(parts, key=len)
+        if len(best) >= 15:
+            return best
+    return title
+
+
+def clean_paragraphs(paragraphs: Iterable[str]) -> list[str]:
+    """Article paragraphs: boilerplate dropped (:func:`is_boilerplate`) and a
+    paragraph repeated right after itself kept once."""
+    out: list[str] = []
+    for para in paragraphs:
+        if is_boilerplate(para):
+            continue
+        if out and out[-1] == para:
+            continue
+        out.append(para)
+    return out
 
 
 # ---------------------------------------------------------------------------

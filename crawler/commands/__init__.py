@@ -1,0 +1,1 @@
+"""Scrapy commands that Warta overrides (see COMMANDS_MODULE in crawler.settings)."""
