@@ -122,7 +122,7 @@ def _trafilatura(html: str, url: str) -> dict[str, Any]:
 def _newspaper4k(html: str, url: str) -> dict[str, Any]:
     import newspaper
 
-    art = newspaper.Article(url or "http://example.invalid/")
+    art = newspaper.Article(url or "http://example.invalid/", fetch_images=False, request_timeout=1)
     art.download(input_html=html)
     art.parse()
     pub = art.publish_date
@@ -174,7 +174,10 @@ def _to_dt(value: Any) -> datetime | date | None:
         return value
     text = str(value).strip()
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        return date.fromisoformat(text)
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            return None
     try:
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:

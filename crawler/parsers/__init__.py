@@ -22,6 +22,8 @@ __all__ = [
     "parse_article",
     "parse_listing",
     "parse_generic",
+    "profile_for",
+    "PROFILES",
     "parser_for",
     "register",
     "SITE_PARSERS",
@@ -41,6 +43,20 @@ def register(domain: str, page_class: type[ArticlePage]) -> None:
 
 
 register("monitorindonesia.com", MonitorIndonesiaPage)
+
+# declarative site profiles (crawler/parsers/sites/<name>.py): every domain of
+# every profile, newest layout first (the class's VERSIONS pick the layout)
+from crawler.parsers.sites import PROFILES  # noqa: E402
+
+for _profile in PROFILES.values():
+    for _domain in _profile.domains:
+        register(_domain, _profile.pages[0])
+
+
+def profile_for(url: str):
+    """The :class:`~crawler.parsers.profile.Profile` of this URL's host, or ``None``."""
+    cls = _lookup(_host(url))
+    return getattr(cls, "PROFILE", None) if cls is not None else None
 
 
 def _host(url: Any) -> str:

@@ -701,7 +701,10 @@ class ArticlePage:
         return found[0] if found else None
 
     def site_text(self, css: str | None) -> str | None:
-        return _text(self.select_one(css)) or None
+        el = self.select_one(css)
+        if el is not None and el.tag == "meta":  # a profile may point at a meta tag
+            return T.normalize_ws(el.get("content")) or None
+        return _text(el) or None
 
     def absolute(self, href: str | None) -> str | None:
         if not href:
@@ -930,16 +933,48 @@ class ArticlePage:
             kept = [p for p in raw if not T.is_boilerplate(p)]
             if sum(len(p) for p in kept) >= self.MIN_BLOCK_CHARS:
                 return kept, raw, "json-ld"
+            if kept:  # a short articleBody: a teaser unless the page holds no longer text
+                block = self.generic_largest_block()
+                if sum(map(len, block[0])) > sum(map(len, kept)):
+                    return block
+                return kept, raw, "json-ld"
         micro = self.microdata_element("articleBody")
         if micro is not None:
             raw = block_paragraphs(micro, self.generic_skip)
             kept = T.clean_paragraphs(raw)
             if sum(len(p) for p in kept) >= self.MIN_BLOCK_CHARS:
                 return kept, raw, "microdata"
+        if self.looks_like_listing():
+            return [], [], None
         found = self.generic_largest_block()
         if found[0]:
             return found
         return self.library_body()
+
+    def looks_like_listing(self) -> bool:
+        """A listing / index page rather than one article: no article markup
+        (JSON-LD article, ``og:type=article``, microdata body) and several
+        items of the site's listing markup, or four or more headings that link
+        to other articles."""
+        if self.root is None:
+            return False
+        if "listing" in self._memo:
+            return self._memo["listing"]
+        result = False
+        og_type = (self.meta_first("og:type") or "").lower()
+        if not self.jsonld_article and og_type != "article" and self.microdata_element("articleBody") is None:
+            if self.LISTING_ITEM and len(self.select(self.LISTING_ITEM)) >= 3:
+                result = True
+            else:
+                linked = 0
+                for tag in ("h2", "h3", "h4"):
+                    for h in self.index.by_tag.get(tag, ()):
+                        a = h.find(".//a[@href]")
+                        if a is not None and a.get("href") and GENERIC_ARTICLE_PATH_RE.search(a.get("href")):
+                            linked += 1
+                result = linked >= 4
+        self._memo["listing"] = result
+        return result
 
     #: a largest block shorter than this is not an article body
     MIN_BLOCK_CHARS: ClassVar[int] = 200
@@ -1057,7 +1092,8 @@ class ArticlePage:
         return value
 
     def site_byline(self) -> list[str]:
-        return T.clean_byline(_text(el) for el in self.select(self.SITE_BYLINE))
+        return T.clean_byline((el.get("content") or "") if el.tag == "meta" else _text(el)
+                              for el in self.select(self.SITE_BYLINE))
 
     def byline(self) -> list[str]:
         names = self.site_byline()
@@ -1105,7 +1141,10 @@ class ArticlePage:
                 self._source("editor", "body")
                 return name
         if kept:
-            initials = T.trailing_initials(kept[-1])
+            last = kept[-1]
+            # "(vyp/kna)" printed as a paragraph of its own (detik)
+            initials = T.trailing_initials(last) or (
+                T.trailing_initials("." + last) if last.startswith("(") and len(last) <= 30 else None)
             if initials:
                 self._source("editor", "body")
                 return initials
@@ -1222,8 +1261,8 @@ class ArticlePage:
                 continue
             if kind == "published":
                 dt = self._check_zone(field, raw, dt, check)
-            if published is not None and published.dt is not None and dt == published.dt:
-                continue  # dateModified == datePublished: never updated
+            if published is not None and published.dt is not None and abs((dt - published.dt).total_seconds()) < 60:
+                continue  # dateModified == datePublished (to the minute a page shows): never updated
             if failed:
                 self.warnings.append(f"{field}: could not parse '{failed}'; used {source}")
             self._source(field, source)

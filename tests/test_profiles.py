@@ -1,0 +1,157 @@
+"""Site profiles: fixtures per profile, URL regex -> id, registry by host, spiders, discovery."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from crawler.parsers import PROFILES, parse_article, parser_for, profile_for
+from crawler.parsers.base import GenericPage
+from crawler.parsers.profile import page_links
+from crawler.spiders.discovery import join_pages, parse_feed, parse_sitemap
+from crawler.spiders.generic import looks_like_article, same_host_links
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "fixtures"
+
+SITES = ["detik", "kompas", "tempo", "cnnindonesia", "cnbcindonesia", "antaranews", "liputan6", "tribunnews",
+         "okezone", "republika", "mediaindonesia", "sindonews", "suara", "kumparan", "jpnn"]
+
+#: (profile, url, site_article_id)
+URLS = [
+    ("detik", "https://health.detik.com/berita-detikhealth/d-7016543/menkes-imbau", "7016543"),
+    ("detik", "http://inet.detik.com/read/2015/11/05/100026/3062623/323/google-umbar", "3062623"),
+    ("kompas", "https://megapolitan.kompas.com/read/2023/11/02/213419026/banjir-rob", "213419026"),
+    ("tempo", "https://nasional.tempo.co/read/1300123/judul-berita", "1300123"),
+    ("cnnindonesia", "https://www.cnnindonesia.com/ekonomi/20200624185815-78-517083/judul", "517083"),
+    ("cnbcindonesia", "https://www.cnbcindonesia.com/news/20240725070249-4-557428/judul", "557428"),
+    ("antaranews", "https://www.antaranews.com/berita/527615/29-penerbangan", "527615"),
+    ("liputan6", "https://www.liputan6.com/news/read/4635012/judul-berita", "4635012"),
+    ("tribunnews", "https://www.tribunnews.com/nasional/2020/05/04/ratusan-pemudik", "2020/05/04/ratusan-pemudik"),
+    ("okezone", "https://news.okezone.com/read/2017/02/17/337/1620345/judul", "1620345"),
+    ("republika", "https://www.republika.co.id/berita/s3k1x2430/judul-berita", "s3k1x2430"),
+    ("mediaindonesia", "https://mediaindonesia.com/politik-dan-hukum/823456/judul", "823456"),
+    ("sindonews", "https://nasional.sindonews.com/read/1154321/13/judul-berita-1476179831", "1154321"),
+    ("suara", "https://www.suara.com/news/2023/11/02/213419/judul-berita", "213419"),
+    ("kumparan", "https://kumparan.com/kumparannews/judul-berita-21abcDEFghiJKLmnoPQR", "21abcDEFghiJKLmnoPQR"),
+    ("jpnn", "https://www.jpnn.com/news/kamrussamad-minta-pemerintah", "kamrussamad-minta-pemerintah"),
+]
+
+
+def test_all_fifteen_profiles_exist():
+    assert set(SITES) <= set(PROFILES)
+
+
+@pytest.mark.parametrize("name", sorted(PROFILES))
+def test_profile_is_complete(name):
+    p = PROFILES[name]
+    assert p.domains and p.base_url.startswith("https://") and p.layouts and p.pages
+    assert p.discovery.index or p.discovery.dated_index or p.discovery.sitemaps or p.discovery.rss
+    assert "id" in p.article_re.groupindex
+    assert [c.VERSION for c in p.pages] == [layout.version for layout in p.layouts]
+
+
+@pytest.mark.parametrize("name", sorted(PROFILES))
+def test_every_profile_has_fixtures(name):
+    pages = sorted((FIXTURES / name).glob("*.html"))
+    if not pages:
+        pytest.xfail(f"fixtures/{name}/ not written yet")
+    for html in pages:
+        assert html.with_suffix(".json").exists()
+
+
+@pytest.mark.parametrize("name,url,article_id", URLS, ids=[f"{u[0]}-{i}" for i, u in enumerate(URLS)])
+def test_url_regex_and_id(name, url, article_id):
+    profile = PROFILES[name]
+    assert profile.article_id(url) == article_id
+    assert profile_for(url) is profile
+    assert parser_for(url).PROFILE is profile
+
+
+def test_non_article_urls_are_rejected():
+    assert PROFILES["detik"].article_id("https://news.detik.com/indeks?page=2") is None
+    assert PROFILES["kompas"].article_id("https://indeks.kompas.com/?page=1") is None
+    assert PROFILES["kompas"].article_id("https://evil.example/read/2023/11/02/213419026/x") is None
+
+
+def test_registry_picks_profile_by_host_and_subdomain():
+    assert parser_for("https://m.detik.com/news/d-1234567/x").NAME == "detik"
+    assert parser_for("https://amp.kompas.com/read/2023/11/02/213419026/x").NAME == "kompas"
+    assert parser_for("https://example.org/berita/1/x") is GenericPage
+    assert parser_for("https://monitorindonesia.com/ekonomi/read/2023/12/1/x").NAME == "monitor"
+
+
+def test_layout_versions_by_markup():
+    old = "<html><body><div class='jdl'><h1>Judul lama</h1><div class='date'>Kamis, 05/11/2015 10:08 WIB</div></div></body></html>"
+    new = "<html><body><h1 class='detail__title'>Judul baru</h1></body></html>"
+    assert parse_article(old, "https://news.detik.com/berita/d-1234567/x")["parser"] == "detik/1"
+    assert parse_article(new, "https://news.detik.com/berita/d-1234567/x")["parser"] == "detik/2"
+
+
+def test_tribunnews_page_links_and_join():
+    html = (FIXTURES / "tribunnews" / "2020-05-04_paged_pemudik-diputar-balik.html").read_text(encoding="utf-8")
+    url = "https://www.tribunnews.com/nasional/2020/05/04/ratusan-pemudik-diputar-balik-di-tol-cikampek"
+    links = page_links(html, url, PROFILES["tribunnews"])
+    assert links == [url + "?page=2"]
+    joined = join_pages({"body": "a\n\nb", "warnings": []}, [{"body": "b\n\nc"}])
+    assert joined["body"] == "a\n\nb\n\nc" and joined["warnings"]
+
+
+def test_sitemap_parsing_index_urlset_news_and_no_entities():
+    index = b"""<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+      <sitemap><loc>https://x.id/sitemap-1.xml</loc></sitemap></sitemapindex>"""
+    assert parse_sitemap(index)["sitemaps"] == ["https://x.id/sitemap-1.xml"]
+    urlset = b"""<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"
+      xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">
+      <url><loc>https://x.id/berita/1/a</loc><news:news><news:publication_date>2023-12-05T01:10:00+07:00</news:publication_date></news:news></url>
+      <url><loc>https://x.id/berita/2/b</loc><lastmod>2023-12-04</lastmod></url></urlset>"""
+    urls = parse_sitemap(urlset)["urls"]
+    assert [u["url"] for u in urls] == ["https://x.id/berita/1/a", "https://x.id/berita/2/b"]
+    assert urls[0]["published"].startswith("2023-12-05") and urls[1]["lastmod"] == "2023-12-04"
+    bomb = b"""<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">
+      <!ENTITY x SYSTEM "file:///etc/passwd">]><urlset><url><loc>https://x.id/&b;&x;</loc></url></urlset>"""
+    out = parse_sitemap(bomb)
+    assert all("root:" not in u["url"] and "aaaaaaaaaa" not in u["url"] for u in out["urls"])
+    assert parse_sitemap(b"not xml") == {"sitemaps": [], "urls": []}
+
+
+def test_feed_parsing():
+    rss = b"""<rss><channel><item><title>A</title><link>https://x.id/a</link><pubDate>Tue, 05 Dec 2023 01:10:00 +0700</pubDate></item></channel></rss>"""
+    assert parse_feed(rss) == [{"url": "https://x.id/a", "headline": "A", "published": "Tue, 05 Dec 2023 01:10:00 +0700"}]
+    atom = b"""<feed xmlns="http://www.w3.org/2005/Atom"><entry><title>B</title><link href="https://x.id/b"/></entry></feed>"""
+    assert parse_feed(atom)[0]["url"] == "https://x.id/b"
+
+
+def test_generic_spider_link_filter():
+    html = """<a href="/berita/123/judul-berita">a</a><a href="/tentang">b</a><a href="https://other.id/berita/1/x">c</a>
+              <a href="/2023/12/05/harga-cabai-naik-tajam">d</a><a href="/img/foto-besar-sekali-ya.jpg">e</a>"""
+    links = same_host_links(html, "https://contoh.id/")
+    assert "https://other.id/berita/1/x" not in links
+    arts = [u for u in links if looks_like_article(u)]
+    assert arts == ["https://contoh.id/berita/123/judul-berita", "https://contoh.id/2023/12/05/harga-cabai-naik-tajam"]
+
+
+def test_profile_spider_discovery_urls():
+    from crawler.spiders.profiles import SPIDERS
+
+    spider = SPIDERS["detik"](since="2024-10-03", until="2024-10-04")
+    urls = [u for u, _k, _m in spider.start_urls_for()]
+    assert urls == ["https://news.detik.com/indeks?page=1&date=10/04/2024", "https://news.detik.com/indeks?page=1&date=10/03/2024"]
+    kompas = SPIDERS["kompas"]()
+    assert kompas.article_url("https://x.kompas.com/read/2023/11/02/213419026/x") .endswith("?page=all")
+    assert SPIDERS["kumparan"]().source == "sitemap"
+    mirror = SPIDERS["tempo"](base_url="http://127.0.0.1:8000")
+    assert mirror.start_urls_for()[0][0] == "http://127.0.0.1:8000/indeks?page=1"
+
+
+def test_scrapy_list_shows_every_profile_spider():
+    env = dict(os.environ, SCRAPY_SETTINGS_MODULE="crawler.settings", PYTHONPATH=str(REPO))
+    out = subprocess.run([sys.executable, "-m", "scrapy", "list"], cwd=REPO, env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    names = set(out.stdout.split())
+    assert {"monitor", "generic", *SITES} <= names
