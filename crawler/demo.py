@@ -67,5 +67,9 @@ def run_demo(out_dir: Path, *, articles: int = 120, seed: int = 1) -> int:
             f"{k} {v:.0%}" for k, v in rates.items()))
     print(f"archive                         : {db_path}")
     print(f"CSV export                      : {csv_path.resolve()} ({rows} rows)")
-    print("\nnext: warta export --db " + json.dumps(db_url) + " --since 2023-12-01 -o recent.csv")
+    db_arg = json.dumps(db_url)
+    print("\nnext:")
+    print(f"  warta stats --db {db_arg}                    # what the archive holds")
+    print(f"  warta report --db {db_arg} -o report.html    # charts in one offline HTML file")
+    print(f"  warta export --db {db_arg} --format excel -o articles-excel.csv")
     return exitcodes.OK

@@ -24,6 +24,41 @@ WARTA_BATCH_SECONDS = float(os.environ.get("WARTA_BATCH_SECONDS", "5"))
 #: Relax politeness (no delay, more concurrency) when the base URL is a loopback mirror.
 WARTA_FAST_LOOPBACK = True
 
+# --- Archive crawling: incremental runs, resume, run lock (docs/archive.md) -------
+#: mode=incremental revisits the articles published in the last N days (conditional
+#: requests; a 304 or the same body costs no write); 0 turns revisits off
+WARTA_REVISIT_DAYS = float(os.environ.get("WARTA_REVISIT_DAYS", "2"))
+#: an article checked less than this many minutes ago is not revisited (restarts)
+WARTA_REVISIT_MIN_INTERVAL = float(os.environ.get("WARTA_REVISIT_MIN_INTERVAL", "30"))
+#: a restarted run answers the listing pages its interrupted predecessor stored from the archive
+WARTA_RESUME_REPLAY = os.environ.get("WARTA_RESUME_REPLAY", "1") not in ("0", "false", "no")
+#: ... only listing pages fetched in the last N hours (older ones are fetched again; 0: any age)
+WARTA_RESUME_REPLAY_HOURS = float(os.environ.get("WARTA_RESUME_REPLAY_HOURS", "24"))
+#: one run per spider per archive (crawler/runlock.py); heartbeat and takeover, seconds
+WARTA_LOCK = os.environ.get("WARTA_LOCK", "1") not in ("0", "false", "no")
+WARTA_LOCK_HEARTBEAT = float(os.environ.get("WARTA_LOCK_HEARTBEAT", "30"))
+WARTA_LOCK_STALE = float(os.environ.get("WARTA_LOCK_STALE", "300"))
+#: write WARC files during the crawl into this directory (crawler/warc.py); empty: off
+WARTA_WARC_DIR = os.environ.get("WARTA_WARC_DIR", "")
+
+# --- Parser health (crawler/health.py): the layout-change alarm -----------------
+#: earlier healthy runs of a site needed before its fill rates are compared
+WARTA_HEALTH_MIN_RUNS = int(os.environ.get("WARTA_HEALTH_MIN_RUNS", "3"))
+#: how many recent healthy runs make the site's usual rate (their median)
+WARTA_HEALTH_WINDOW = int(os.environ.get("WARTA_HEALTH_WINDOW", "10"))
+#: alarm when a required field's rate < usual * (1 - DROP)
+WARTA_HEALTH_DROP = float(os.environ.get("WARTA_HEALTH_DROP", "0.3"))
+#: alarm when the parse-failure rate > usual + FAILURE_RISE (absolute)
+WARTA_HEALTH_FAILURE_RISE = float(os.environ.get("WARTA_HEALTH_FAILURE_RISE", "0.2"))
+#: runs with fewer article pages of a site are neither checked nor used as history
+WARTA_HEALTH_MIN_ARTICLES = int(os.environ.get("WARTA_HEALTH_MIN_ARTICLES", "10"))
+#: fields that must keep their usual fill rate (comma-separated in the environment)
+WARTA_HEALTH_REQUIRED = os.environ.get("WARTA_HEALTH_REQUIRED", "headline,byline,published_at,body").split(",")
+#: per-site overrides of the required list, e.g. {"kumparan.com": ["headline", "body"]}
+WARTA_HEALTH_REQUIRED_SITES: dict = {}
+#: seconds between the crawl's progress lines (crawler.progress.CrawlProgress; 0: off)
+WARTA_PROGRESS_INTERVAL = float(os.environ.get("WARTA_PROGRESS_INTERVAL", "60"))
+
 # --- Politeness (live sites) -------------------------------------------------
 from crawler import __version__ as _version  # noqa: E402
 
@@ -48,6 +83,35 @@ TELNETCONSOLE_ENABLED = False
 # Never follow links to file://, data: or other schemes; offsite requests are dropped.
 REDIRECT_MAX_TIMES = 5
 
+# --- Request safety and retries (crawler/safety.py, docs/reliability.md) ------
+# Only http(s), only the spider's allowed domains (also for dont_filter requests and
+# redirects), no private/loopback address except the spider's own base_url origin.
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.safety.RequestGuardMiddleware": 40,
+    "crawler.safety.RedirectGuardMiddleware": 650,
+    "crawler.safety.MetaRefreshGuardMiddleware": 585,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.safety.BackoffRetryMiddleware": 550,
+    # the payload as received, before HttpCompressionMiddleware (590) decodes it
+    "crawler.middlewares.WireCaptureMiddleware": 595,
+    # a resumed run answers its predecessor's stored listing pages from the archive
+    "crawler.middlewares.ListingReplayMiddleware": 60,
+}
+# No handler for anything but http(s): a file:// or data: URL can never be fetched.
+DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
+#: private/loopback hosts an operator trusts besides the spider's own origin
+WARTA_PRIVATE_HOSTS_ALLOWED: list = []
+#: retry backoff: first wait (seconds, doubled per retry, jittered) and its cap
+WARTA_RETRY_BACKOFF = float(os.environ.get("WARTA_RETRY_BACKOFF", "1.0"))
+WARTA_RETRY_BACKOFF_MAX = 60.0
+#: the longest Retry-After we wait for; longer ones give the request up for this run
+WARTA_RETRY_AFTER_MAX = 600.0
+#: SQLite: seconds one write waits for a lock before it is logged and retried (with
+#: backoff) -- an analyst's open transaction is waited for, visibly, never lost
+WARTA_DB_BUSY_TIMEOUT = float(os.environ.get("WARTA_DB_BUSY_TIMEOUT", "5"))
+#: total seconds a batch keeps retrying a locked database before the run fails
+WARTA_DB_RETRY_TIMEOUT = float(os.environ.get("WARTA_DB_RETRY_TIMEOUT", "600"))
+
 # --- Pipelines: one per concern, in order -------------------------------------
 ITEM_PIPELINES = {
     "pipelines.clean.CleanTextPipeline": 100,
@@ -58,5 +122,25 @@ ITEM_PIPELINES = {
 
 LOG_LEVEL = os.environ.get("WARTA_LOG_LEVEL", "INFO")
 LOGSTATS_INTERVAL = 30.0
+# A periodic line: pages, articles new/updated/unchanged, errors, rate.
+EXTENSIONS = {
+    "crawler.progress.CrawlProgress": 500,
+    # one run per spider per archive: a second one exits with code 4 (crawler/runlock.py)
+    "crawler.runlock.RunLockExtension": 100,
+    # WARTA_WARC_DIR: WARC files written during the crawl (crawler/warc.py)
+    "crawler.warc.WarcWriterExtension": 510,
+}
 FEED_EXPORT_ENCODING = "utf-8"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+
+# --- Scale-out: distributed crawl over Redis (crawler/distributed.py, docs/scale-out.md) ---
+# Only with WARTA_REDIS_URL in the environment: the scrapy-redis scheduler and dupefilter
+# (keys "<WARTA_REDIS_PREFIX><WARTA_CRAWL_ID>:<spider>:*"), leases, idle exit.  Unset, none
+# of this applies and redis is never imported.  Keep this block last: it extends
+# ITEM_PIPELINES, EXTENSIONS and SPIDER_MIDDLEWARES as defined above.
+WARTA_REDIS_URL = os.environ.get("WARTA_REDIS_URL", "")
+if WARTA_REDIS_URL:
+    from crawler.distributed import distributed_settings as _distributed_settings  # noqa: E402
+
+    globals().update(_distributed_settings(os.environ, globals()))
+# --- end scale-out ---------------------------------------------------------------

@@ -10,4 +10,10 @@ PY="${PYTHON:-python3}"
 "$VENV/bin/python" -m pip install --quiet --upgrade pip
 "$VENV/bin/python" -m pip install --quiet -e ".[test]"
 bash scripts/services.sh || true   # PostgreSQL / Redis for the scale-out tests, when installed
+# Headless Chromium (Debian's package) opens `warta report` pages in tests/test_report.py;
+# under CI=true it must be there (elsewhere those tests skip with the reason).
+if [ "${CI:-}" = "true" ] && ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+        || echo "scripts/test.sh: could not install chromium" >&2
+fi
 exec "$VENV/bin/python" -m pytest "$@"

@@ -45,8 +45,11 @@ __all__ = [
     "EXPORT_COLUMNS",
     "FORMULA_PREFIXES",
     "LIST_SEPARATOR",
+    "available_columns",
     "export_csv",
+    "export_excel_csv",
     "export_jsonl",
+    "export_parquet",
     "neutralize_formula",
 ]
 
@@ -85,9 +88,15 @@ LIST_SEPARATOR = "; "
 _ARTICLE_COLUMNS = frozenset(c.key for c in Article.__table__.c)
 
 
+#: leading characters an import may trim before it looks for a formula ("Trim spaces")
+_INVISIBLE_LEAD = " \n\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u200b\u200c\u200d\u2028\u2029\u202f\u205f\u2060\u3000\ufeff"
+
+
 def neutralize_formula(text: str) -> str:
-    """Prefix ``'`` to text a spreadsheet would evaluate as a formula."""
-    if text and text.startswith(FORMULA_PREFIXES):
+    """Prefix ``'`` to text a spreadsheet would evaluate as a formula -- also when the
+    formula character follows leading whitespace, which importers that trim cells
+    (LibreOffice "Trim spaces", Google Sheets) would remove."""
+    if text and (text.startswith(FORMULA_PREFIXES) or text.lstrip(_INVISIBLE_LEAD).startswith(FORMULA_PREFIXES)):
         return "'" + text
     return text
 
@@ -160,8 +169,30 @@ class _Text:
             self.out.flush()
 
 
-def _rows(archive, cols: list[str], site, section, since, until, batch: int) -> Iterator[dict[str, Any]]:
-    return archive.iter_articles(site, section, since, until, batch, columns=cols)
+def available_columns() -> list[str]:
+    """Every column ``columns=`` accepts: the documented ones first, then the rest."""
+    return list(EXPORT_COLUMNS) + sorted(c for c in _ARTICLE_COLUMNS if c not in EXPORT_COLUMNS)
+
+
+def _rows(archive, cols: list[str], site, section, since, until, batch: int,
+          progress: Any = None) -> Iterator[dict[str, Any]]:
+    rows = archive.iter_articles(site, section, since, until, batch, columns=cols)
+    if progress is None:
+        return rows
+    return _with_progress(rows, progress)
+
+
+def _with_progress(rows: Iterator[dict[str, Any]], progress: Any, every: int = 500) -> Iterator[dict[str, Any]]:
+    """Report ``progress(done)`` every ``every`` rows and at the end (see crawler.progress)."""
+    from crawler.progress import report_progress
+
+    done = 0
+    for row in rows:
+        yield row
+        done += 1
+        if done % every == 0:
+            report_progress(progress, done)
+    report_progress(progress, done)
 
 
 def export_csv(
@@ -176,6 +207,7 @@ def export_csv(
     bom: bool = False,
     delimiter: str = ",",
     batch: int = 1000,
+    progress: Any = None,
 ) -> int:
     """Write articles of ``archive`` as CSV to ``out``; return the number of data rows.
 
@@ -191,7 +223,7 @@ def export_csv(
         writer = csv.writer(stream, delimiter=delimiter, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
         writer.writerow(cols)
         count = 0
-        for row in _rows(archive, cols, site, section, since, until, batch):
+        for row in _rows(archive, cols, site, section, since, until, batch, progress):
             writer.writerow([_csv_cell(row[c]) for c in cols])
             count += 1
         return count
@@ -209,6 +241,7 @@ def export_jsonl(
     until: Any = None,
     columns: Sequence[str] | None = None,
     batch: int = 1000,
+    progress: Any = None,
 ) -> int:
     """Write articles as JSON Lines (one UTF-8 object per line, lists kept as lists,
     timestamps ISO 8601); same filters and order as :func:`export_csv`."""
@@ -217,10 +250,107 @@ def export_jsonl(
     try:
         stream = text.stream
         count = 0
-        for row in _rows(archive, cols, site, section, since, until, batch):
+        for row in _rows(archive, cols, site, section, since, until, batch, progress):
             stream.write(json.dumps({c: _json_value(row[c]) for c in cols}, ensure_ascii=False))
             stream.write("\n")
             count += 1
         return count
     finally:
         text.close()
+
+
+def export_excel_csv(archive, out: IO, **kwargs: Any) -> int:
+    """CSV that Excel opens correctly by double-click: UTF-8 with a BOM, ``;`` as the
+    delimiter (Excel's list separator in Indonesian and most European locales) and
+    CRLF line ends; otherwise :func:`export_csv`."""
+    kwargs.setdefault("bom", True)
+    kwargs.setdefault("delimiter", ";")
+    return export_csv(archive, out, **kwargs)
+
+
+#: JSON columns holding lists of strings (a Parquet ``list<string>``)
+_LIST_COLUMNS = frozenset({"byline", "tags", "warnings"})
+
+
+def _parquet_schema(cols: list[str]):
+    import pyarrow as pa
+    from sqlalchemy import JSON as SAJSON, Integer
+
+    from storage.models import UTCDateTime
+
+    fields = []
+    for name in cols:
+        col_type = Article.__table__.c[name].type
+        if name in _LIST_COLUMNS:
+            arrow = pa.list_(pa.string())
+        elif isinstance(col_type, UTCDateTime):
+            arrow = pa.timestamp("us", tz="UTC")
+        elif isinstance(col_type, Integer):
+            arrow = pa.int64()
+        else:  # text, and JSON dicts (as JSON text)
+            arrow = pa.string()
+        if isinstance(col_type, SAJSON) and name not in _LIST_COLUMNS:
+            arrow = pa.string()
+        fields.append(pa.field(name, arrow))
+    return pa.schema(fields)
+
+
+def _parquet_value(name: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if name in _LIST_COLUMNS:
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                value = [value]
+        return [None if v is None else str(v) for v in value]
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return value
+
+
+def export_parquet(
+    archive,
+    path: Any,
+    *,
+    site: str | None = None,
+    section: str | None = None,
+    since: Any = None,
+    until: Any = None,
+    columns: Sequence[str] | None = None,
+    batch: int = 1000,
+    progress: Any = None,
+    compression: str = "zstd",
+) -> int:
+    """Write articles to a Parquet file (needs ``pyarrow``: ``pip install 'warta[parquet]'``).
+
+    Typed columns: lists (``byline``, ``tags``, ``warnings``) as ``list<string>``,
+    instants (``fetched_at``, ``published_utc``, ...) as UTC timestamps, ``revision``
+    as int64; ``published_at`` / ``updated_at`` stay ISO strings with the site's
+    offset.  Written one row group per ``batch`` rows (memory stays flat); same
+    filters and order as :func:`export_csv`.  Returns the number of rows.
+    """
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError as exc:  # pragma: no cover - depends on the installation
+        raise RuntimeError("Parquet export needs pyarrow: pip install 'warta[parquet]'") from exc
+    cols = _columns(columns)
+    schema = _parquet_schema(cols)
+    count = 0
+    with pq.ParquetWriter(path, schema, compression=compression) as writer:
+        chunk: dict[str, list[Any]] = {c: [] for c in cols}
+        filled = 0
+        for row in _rows(archive, cols, site, section, since, until, batch, progress):
+            for c in cols:
+                chunk[c].append(_parquet_value(c, row[c]))
+            filled += 1
+            count += 1
+            if filled >= batch:
+                writer.write_table(pa.Table.from_pydict(chunk, schema=schema))
+                chunk = {c: [] for c in cols}
+                filled = 0
+        if filled or count == 0:
+            writer.write_table(pa.Table.from_pydict(chunk, schema=schema))
+    return count

@@ -188,6 +188,15 @@ class Page(Base):
     #: gzip of the body bytes exactly as received (after transfer/content decoding)
     body_gz: Mapped[bytes | None] = mapped_column(LargeBinary)
     body_sha256: Mapped[str | None] = mapped_column(String(64))
+    #: Content-Encoding of the response as it came over the wire (NULL: identity).
+    #: ``gzip`` with ``wire_body`` NULL: ``body_gz`` *is* the payload as received
+    #: (stored without re-compressing); other encodings keep it in ``wire_body``.
+    content_encoding: Mapped[str | None] = mapped_column(String(64))
+    #: the HTTP payload exactly as received (still content-encoded), when not in body_gz
+    wire_body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: sha256 of the payload as received (== body_sha256 for identity responses);
+    #: same value for the same URL = an unchanged payload (WARC revisit)
+    payload_sha256: Mapped[str | None] = mapped_column(String(64))
     content_type: Mapped[str | None] = mapped_column(Text)
     encoding: Mapped[str | None] = mapped_column(Text)
     parse_error: Mapped[str | None] = mapped_column(Text)

@@ -105,6 +105,19 @@ def _json_dumps(value: Any) -> str:
     return _JSON_ENCODER.encode(value)
 
 
+def mask_database_url(url: str) -> str:
+    """A database URL fit for logs: the password and secret-looking query parameters
+    (libpq also reads ``?password=``, ``?sslpassword=``) shown as ``***``."""
+    try:
+        u = make_url(url)
+    except Exception:
+        return "<database url>"
+    if u.query:
+        u = u.set(query={k: ("***" if any(w in k.lower() for w in ("pass", "pwd", "secret", "token")) else v)
+                         for k, v in u.query.items()})
+    return u.render_as_string(hide_password=True)
+
+
 def create_archive_engine(url: str, *, busy_timeout: float = 30.0, echo: bool = False) -> Engine:
     """Create an engine with Warta's connection settings.
 
@@ -425,8 +438,8 @@ class Archive:
     # -- basics -------------------------------------------------------------------------
     @property
     def safe_url(self) -> str:
-        """The URL with the password masked (for logs)."""
-        return make_url(self.url).render_as_string(hide_password=True)
+        """The URL with the password masked (for logs), see :func:`mask_database_url`."""
+        return mask_database_url(self.url)
 
     def __repr__(self) -> str:
         return f"Archive({self.safe_url!r})"
@@ -562,8 +575,14 @@ class Archive:
             "headers": headers,
             "request_headers": _headers(page.get("request_headers")),
             "fetched_at": fetched,
-            "body_gz": gzip_bytes(body, self.gzip_level) if body is not None else None,
+            # a gzip payload as received (verified by the spider) is kept as is: see docs/archive.md
+            "body_gz": page["body_gz"] if page.get("body_gz") is not None
+            else (gzip_bytes(body, self.gzip_level) if body is not None else None),
             "body_sha256": hashlib.sha256(body).hexdigest() if body is not None else None,
+            "content_encoding": page.get("content_encoding"),
+            "wire_body": page.get("wire_body"),
+            "payload_sha256": page.get("payload_sha256")
+            or (hashlib.sha256(body).hexdigest() if body is not None and not page.get("content_encoding") else None),
             "content_type": page.get("content_type") or _header(headers, "content-type"),
             "encoding": page.get("encoding"),
             "parse_error": parse_error,
@@ -953,7 +972,8 @@ class Archive:
         """Whether a page with this canonical URL key is stored (``ok_only``: status 2xx)."""
         return url_key in self.known_urls([url_key], ok_only=ok_only)
 
-    def known_urls(self, url_keys: Iterable[str], *, ok_only: bool = True) -> set[str]:
+    def known_urls(self, url_keys: Iterable[str], *, ok_only: bool = True,
+                   statuses: Iterable[int] | None = None) -> set[str]:
         """The subset of ``url_keys`` already stored (batch lookup for resume).
 
         Keys are :func:`pipelines.dedupe.canonicalize_url` values.  With ``ok_only``
@@ -966,7 +986,9 @@ class Archive:
             found: set[str] = set()
             for k in range(0, len(keys), _CHUNK):
                 stmt = select(t.c.url_key).distinct().where(t.c.url_key.in_(keys[k : k + _CHUNK]))
-                if ok_only:
+                if statuses is not None:  # exactly these statuses (e.g. 404/410 for an id walk)
+                    stmt = stmt.where(t.c.status.in_(sorted(set(statuses))))
+                elif ok_only:
                     stmt = stmt.where(t.c.status >= 200, t.c.status < 300)
                 found.update(conn.execute(stmt).scalars())
             return found
@@ -1131,6 +1153,488 @@ class Archive:
             "article_revisions": revisions,
         }
 
+    # -- reading: overviews for `warta stats` / `warta health` / `warta report` ----------------
+    # Portable SQL only (SQLite and PostgreSQL).  Months and days are the site's local
+    # calendar: the prefix of ``published_at``, which carries the site's own offset.
+    def sites(self) -> list[str]:
+        """Every site the archive knows (articles, pages or crawl runs), sorted."""
+        found: set[str] = set()
+        for t in (_ARTICLE_TABLE, _PAGE_TABLE, CrawlRun.__table__):
+            stmt = select(t.c.site).distinct().where(t.c.site.is_not(None))
+            found.update(self._read(lambda conn, stmt=stmt: list(conn.execute(stmt).scalars())))
+        return sorted(found)
+
+    def _article_filters(self, stmt, site: str | None, since: Any, until: Any):
+        t = _ARTICLE_TABLE
+        start, end = date_range(since, until)
+        if site:
+            stmt = stmt.where(t.c.site == normalize_site(site))
+        if start is not None:
+            stmt = stmt.where(t.c.published_utc >= start)
+        if end is not None:
+            stmt = stmt.where(t.c.published_utc < end)
+        return stmt
+
+    def count_articles(self, site: str | None = None, section: str | None = None,
+                       since: Any = None, until: Any = None) -> int:
+        """How many articles :meth:`iter_articles` yields with these filters."""
+        inner = self.article_query(site, section, since, until, columns=["id"]).order_by(None).subquery()
+        stmt = select(func.count()).select_from(inner)
+        return self._read(lambda conn: conn.execute(stmt).scalar_one())
+
+    def article_counts(self, by: str = "month", site: str | None = None, since: Any = None,
+                       until: Any = None) -> list[tuple[str, str | None, int]]:
+        """``[(site, period, articles)]`` per ``month`` (``YYYY-MM``) or ``day``
+        (``YYYY-MM-DD``) of publication (``None``: date unknown), sorted."""
+        t = _ARTICLE_TABLE
+        width = {"month": 7, "day": 10, "year": 4}[by]
+        period = func.substr(t.c.published_at, 1, width).label("period")
+        stmt = select(t.c.site, period, func.count().label("n")).group_by(t.c.site, period)
+        stmt = self._article_filters(stmt, site, since, until)
+        rows = self._read(lambda conn: [tuple(r) for r in conn.execute(stmt)])
+        return sorted(((s or "", p, int(n)) for s, p, n in rows), key=lambda r: (r[0], r[1] or ""))
+
+    def article_extent(self, site: str | None = None, since: Any = None,
+                       until: Any = None) -> list[dict[str, Any]]:
+        """Per site: ``articles``, ``revisions`` (sum of revision numbers), ``oldest`` /
+        ``newest`` publication (UTC datetimes) and ``first_seen`` / ``last_seen``."""
+        t = _ARTICLE_TABLE
+        stmt = select(
+            t.c.site, func.count().label("articles"), func.sum(t.c.revision).label("revisions"),
+            func.min(t.c.published_utc).label("oldest"), func.max(t.c.published_utc).label("newest"),
+            func.min(t.c.first_seen_at).label("first_seen"), func.max(t.c.last_seen_at).label("last_seen"),
+        ).group_by(t.c.site).order_by(t.c.site)
+        stmt = self._article_filters(stmt, site, since, until)
+        rows = self._read(lambda conn: [dict(r) for r in conn.execute(stmt).mappings()])
+        for row in rows:
+            for key in ("oldest", "newest", "first_seen", "last_seen"):
+                row[key] = to_utc(row[key])
+            row["revisions"] = int(row["revisions"] or 0)
+        return rows
+
+    def fill_counts(self, site: str | None = None, since: Any = None, until: Any = None,
+                    fields: Sequence[str] = ("headline", "byline", "published_at", "updated_at",
+                                             "caption", "body"),
+                    by: str | None = None) -> list[dict[str, Any]]:
+        """How many stored articles have each field filled (non-empty), per site
+        (and per ``month`` / ``day`` with ``by``): ``[{"site", "period", "articles",
+        FIELD: count, ...}]``."""
+        from sqlalchemy import Text
+
+        t = _ARTICLE_TABLE
+        cols = [func.count().label("articles")]
+        for name in fields:
+            col = t.c[name]
+            if isinstance(col.type, JSON):
+                text = func.coalesce(col.cast(Text), "")
+                filled = col.is_not(None) & text.not_in(["", "[]", "{}", "null", '""'])
+            else:
+                filled = col.is_not(None) & (func.length(col.cast(Text)) > 0)
+            cols.append(func.sum(case((filled, 1), else_=0)).label(name))
+        keys = [t.c.site]
+        if by:
+            keys.append(func.substr(t.c.published_at, 1, {"month": 7, "day": 10}[by]).label("period"))
+        stmt = self._article_filters(select(*keys, *cols).group_by(*keys), site, since, until)
+        rows = self._read(lambda conn: [dict(r) for r in conn.execute(stmt).mappings()])
+        for row in rows:
+            row.setdefault("period", None)
+            for name in ("articles", *fields):
+                row[name] = int(row[name] or 0)
+        return sorted(rows, key=lambda r: (r["site"] or "", r["period"] or ""))
+
+    def top_values(self, column: str, site: str | None = None, since: Any = None, until: Any = None,
+                   limit: int = 20) -> list[tuple[str, int]]:
+        """The most frequent values of an article column; list columns (``byline``,
+        ``tags``) count each element.  List columns are counted while streaming."""
+        from collections import Counter
+
+        t = _ARTICLE_TABLE
+        col = t.c[column]
+        if isinstance(col.type, JSON):
+            counter: Counter[str] = Counter()
+            stmt = self._article_filters(select(col).where(col.is_not(None)), site, since, until)
+            for row in self._stream(stmt, 5000):
+                value = row[column]
+                if isinstance(value, str):
+                    try:
+                        value = json.loads(value)
+                    except ValueError:
+                        value = [value]
+                for v in value or []:
+                    if v not in (None, ""):
+                        counter[str(v)] += 1
+            return counter.most_common(limit)
+        n = func.count().label("n")
+        stmt = self._article_filters(
+            select(col, n).where(col.is_not(None), col != "").group_by(col), site, since, until
+        ).order_by(n.desc(), col).limit(limit)
+        return self._read(lambda conn: [(str(v), int(c)) for v, c in conn.execute(stmt)])
+
+    def list_runs(self, site: str | None = None, *, spider: str | None = None,
+                  statuses: Sequence[str] | None = None, since: Any = None, until: Any = None,
+                  before_id: int | None = None, limit: int | None = None,
+                  newest_first: bool = True) -> list[dict[str, Any]]:
+        """``crawl_runs`` rows as dicts.  ``site`` matches the run's own site *or* a
+        run whose ``stats["sites"]`` mentions it (multi-site spiders) — the latter is
+        filtered here in Python.  ``since`` / ``until`` filter on ``started_at``."""
+        t = CrawlRun.__table__
+        order = (t.c.id.desc(),) if newest_first else (t.c.id.asc(),)
+        stmt = select(t).order_by(*order)
+        start, end = date_range(since, until)
+        if spider:
+            stmt = stmt.where(t.c.spider == spider)
+        if statuses:
+            stmt = stmt.where(t.c.status.in_(list(statuses)))
+        if before_id is not None:
+            stmt = stmt.where(t.c.id < before_id)
+        if start is not None:
+            stmt = stmt.where(t.c.started_at >= start)
+        if end is not None:
+            stmt = stmt.where(t.c.started_at < end)
+        wanted = normalize_site(site)
+        if limit is not None and not wanted:
+            stmt = stmt.limit(limit)
+        out: list[dict[str, Any]] = []
+        for row in self._stream(stmt, 500):
+            run = dict(row)
+            if wanted and run.get("site") != wanted and wanted not in ((run.get("stats") or {}).get("sites") or {}):
+                continue
+            out.append(run)
+            if limit is not None and len(out) >= limit:
+                break
+        return out
+
+    def list_locks(self) -> list[dict[str, Any]]:
+        """Every ``run_locks`` row, with ``alive``: whether its holder looks alive
+        (on this host: the pid exists; elsewhere: we cannot tell, ``None``)."""
+        t = RunLock.__table__
+        rows = self._read(lambda conn: [dict(r) for r in conn.execute(select(t).order_by(t.c.name)).mappings()])
+        host = socket.gethostname()
+        for row in rows:
+            row["alive"] = _pid_alive(row.get("pid")) if row.get("hostname") == host else None
+        return rows
+
+    def storage_size(self) -> dict[str, int | None]:
+        """``{"database_bytes", "raw_gzip_bytes", "pages"}``: the size of the database
+        on disk (SQLite file + WAL, or ``pg_database_size``) and of the stored raw bodies."""
+        t = _PAGE_TABLE
+        stmt = select(func.count(), func.coalesce(func.sum(func.length(t.c.body_gz)), 0))
+        pages, raw = self._read(lambda conn: tuple(conn.execute(stmt).one()))
+        size: int | None = None
+        if self.dialect == "sqlite":
+            path = make_url(self.url).database
+            if path and path != ":memory:" and os.path.exists(path):
+                size = sum(os.path.getsize(p) for p in (path, path + "-wal") if os.path.exists(p))
+        elif self.dialect == "postgresql":
+            from sqlalchemy import text as sql_text
+
+            size = self._read(lambda conn: conn.execute(sql_text("select pg_database_size(current_database())")).scalar())
+        return {"database_bytes": int(size) if size is not None else None,
+                "raw_gzip_bytes": int(raw or 0), "pages": int(pages or 0)}
+
+    # -- archive crawling: locks, resume, incremental runs, re-parse (issue 3) ------------------
+    def get_lock(self, name: str) -> dict[str, Any] | None:
+        """The ``run_locks`` row ``name`` as a dict, or ``None``."""
+        t = RunLock.__table__
+        row = self._read(lambda conn: conn.execute(select(t).where(t.c.name == name)).mappings().first())
+        return dict(row) if row else None
+
+    def recent_runs(self, spider: str, *, limit: int = 200) -> list[dict[str, Any]]:
+        """The newest ``crawl_runs`` rows of ``spider`` (newest first), at most ``limit``."""
+        t = CrawlRun.__table__
+        stmt = select(t).where(t.c.spider == spider).order_by(t.c.id.desc()).limit(limit)
+        return self._read(lambda conn: [dict(r) for r in conn.execute(stmt).mappings()])
+
+    def close_dead_run(self, run_id: int, *, error: str) -> bool:
+        """Mark a run whose process died (row still ``running``) as ``interrupted``.
+
+        Its counters are recovered from what it committed: pages (``pages.run_id``),
+        new / updated articles (revisions of those pages), parse and HTTP errors.
+        ``finished_at`` is the time of its last stored page.  ``False`` when the run
+        is not ``running`` (already closed).
+        """
+        runs, p, r = CrawlRun.__table__, _PAGE_TABLE, _REVISION_TABLE
+
+        def tx(conn: Connection) -> bool:
+            row = conn.execute(select(runs.c.status, runs.c.stats, runs.c.started_at)
+                               .where(runs.c.id == run_id)).first()
+            if row is None or row.status != "running":
+                return False
+            pages, last, errors, parse_errors = conn.execute(
+                select(func.count(), func.max(p.c.fetched_at),
+                       func.sum(case((p.c.error.is_not(None), 1), else_=0)),
+                       func.sum(case((p.c.parse_error.is_not(None), 1), else_=0)))
+                .where(p.c.run_id == run_id)).one()
+            new, updated = conn.execute(
+                select(func.sum(case((r.c.revision == 1, 1), else_=0)),
+                       func.sum(case((r.c.revision > 1, 1), else_=0)))
+                .select_from(r.join(p, p.c.id == r.c.page_id)).where(p.c.run_id == run_id)).one()
+            stats = dict(row.stats or {})
+            stats["recovered"] = "counts recovered from the pages the run committed before it died"
+            conn.execute(update(runs).where(runs.c.id == run_id).values(
+                status="interrupted", finished_at=last or row.started_at, error=error, stats=stats,
+                pages_fetched=int(pages or 0), http_errors=int(errors or 0), parse_errors=int(parse_errors or 0),
+                articles_new=int(new or 0), articles_updated=int(updated or 0),
+            ))
+            return True
+
+        return self._write(tx, what="close_dead_run")
+
+    def listing_pages(self, run_ids: Sequence[int], *, fetched_after: datetime | None = None) -> dict[str, int]:
+        """``{url_key: page id}`` of the listing pages (2xx, with a body) stored by these
+        runs (the latest page per URL; ``fetched_after``: only those fetched since): what
+        a resumed run replays instead of refetching."""
+        ids = sorted({int(i) for i in run_ids})
+        if not ids:
+            return {}
+        t = _PAGE_TABLE
+        stmt = (select(t.c.url_key, func.max(t.c.id))
+                .where(t.c.run_id.in_(ids), t.c.kind == "listing", t.c.status >= 200, t.c.status < 300,
+                       t.c.body_gz.is_not(None), t.c.url_key.is_not(None))
+                .group_by(t.c.url_key))
+        if fetched_after is not None:
+            stmt = stmt.where(t.c.fetched_at >= fetched_after)
+        return self._read(lambda conn: {k: int(v) for k, v in conn.execute(stmt)})
+
+    def get_page(self, page_id: int, *, with_body: bool = True) -> dict[str, Any] | None:
+        """One ``pages`` row as a dict (``body``: the decoded body bytes)."""
+        t = _PAGE_TABLE
+        row = self._read(lambda conn: conn.execute(select(t).where(t.c.id == page_id)).mappings().first())
+        if row is None:
+            return None
+        page = dict(row)
+        if with_body:
+            gz = page.get("body_gz")
+            page["body"] = gzip.decompress(gz) if gz is not None else None
+        return page
+
+    def known_article_ids(self, site: str, ids: Iterable[str | int]) -> set[str]:
+        """The subset of ``ids`` (site article ids) the archive holds an article for."""
+        wanted = sorted({str(i) for i in ids})
+        t = _ARTICLE_TABLE
+        site = normalize_site(site)
+
+        def run(conn: Connection) -> set[str]:
+            found: set[str] = set()
+            for k in range(0, len(wanted), _CHUNK):
+                stmt = select(t.c.site_article_id).where(t.c.site == site,
+                                                         t.c.site_article_id.in_(wanted[k : k + _CHUNK]))
+                found.update(conn.execute(stmt).scalars())
+            return found
+
+        return self._read(run) if wanted else set()
+
+    def newest_published(self, site: str) -> datetime | None:
+        """The newest ``published_utc`` among the articles of ``site``."""
+        t = _ARTICLE_TABLE
+        stmt = select(func.max(t.c.published_utc)).where(t.c.site == normalize_site(site))
+        return to_utc(self._read(lambda conn: conn.execute(stmt).scalar()))
+
+    def revisit_candidates(self, site: str, published_since: datetime, *, seen_before: datetime | None = None,
+                           limit: int | None = None) -> list[dict[str, Any]]:
+        """Articles of ``site`` published at or after ``published_since`` (newest first),
+        with what a conditional request needs from their latest stored 2xx page:
+        ``{"article_id", "canonical_url", "published_at", "page_id", "url", "etag",
+        "last_modified", "body_sha256"}``.  ``seen_before``: only articles last seen
+        before then (a restarted run does not check them again)."""
+        a, p = _ARTICLE_TABLE, _PAGE_TABLE
+        latest = (select(func.max(p.c.id))
+                  .where(p.c.article_id == a.c.id, p.c.status >= 200, p.c.status < 300)
+                  .correlate(a).scalar_subquery())
+        stmt = (select(a.c.id.label("article_id"), a.c.canonical_url, a.c.published_at,
+                       p.c.id.label("page_id"), p.c.url, p.c.headers, p.c.body_sha256)
+                .select_from(a.join(p, p.c.id == latest))
+                .where(a.c.site == normalize_site(site), a.c.published_utc >= published_since)
+                .order_by(a.c.published_utc.desc(), a.c.id.desc()))
+        if seen_before is not None:
+            stmt = stmt.where(or_(a.c.last_seen_at.is_(None), a.c.last_seen_at < seen_before))
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        out = []
+        for row in self._read(lambda conn: [dict(r) for r in conn.execute(stmt).mappings()]):
+            headers = row.pop("headers") or {}
+            row["etag"] = _header(headers, "etag")
+            row["last_modified"] = _header(headers, "last-modified")
+            out.append(row)
+        return out
+
+    def touch_articles(self, seen: Sequence[tuple[int, Any]]) -> int:
+        """Bookkeeping for articles found unchanged without storing anything (an HTTP
+        304, or the same body again): ``last_seen_at`` moves forward.  ``seen`` is
+        ``[(article_id, when)]``; returns how many were given."""
+        touches = [{"_id": int(aid), "_seen": to_utc(when) or utcnow()} for aid, when in seen]
+        if touches:
+            self._write(lambda conn: self._apply_updates(conn, [], touches), what="touch articles")
+        return len(touches)
+
+    def _reparse_filters(self, stmt, site: str | None, since: Any, until: Any):
+        t = _ARTICLE_TABLE
+        start, end = date_range(since, until)
+        if site:
+            stmt = stmt.where(t.c.site == normalize_site(site))
+        if start is not None:
+            stmt = stmt.where(t.c.published_utc >= start)
+        if end is not None:
+            stmt = stmt.where(t.c.published_utc < end)
+        return stmt
+
+    def count_reparse_sources(self, site: str | None = None, since: Any = None, until: Any = None) -> int:
+        """How many articles :meth:`iter_reparse_sources` visits."""
+        t = _ARTICLE_TABLE
+        stmt = self._reparse_filters(select(func.count()).select_from(t), site, since, until)
+        return self._read(lambda conn: conn.execute(stmt).scalar_one())
+
+    def iter_reparse_sources(self, site: str | None = None, since: Any = None, until: Any = None,
+                             batch: int = 200) -> Iterator[tuple[dict[str, Any], dict[str, Any] | None]]:
+        """``(article row, its latest stored 2xx page with ``body``)`` per article, by
+        article id, ``batch`` articles per read (memory flat; no long-lived cursor, so
+        writes in between are fine).  The page is ``None`` when none is stored."""
+        a, p = _ARTICLE_TABLE, _PAGE_TABLE
+        last = 0
+        while True:
+            stmt = self._reparse_filters(select(a).where(a.c.id > last), site, since, until)
+            stmt = stmt.order_by(a.c.id).limit(batch)
+
+            def chunk(conn: Connection):
+                rows = [dict(r) for r in conn.execute(stmt).mappings()]
+                if not rows:
+                    return rows, {}
+                ids = [r["id"] for r in rows]
+                latest = (select(func.max(p.c.id)).where(p.c.article_id.in_(ids), p.c.status >= 200,
+                                                         p.c.status < 300, p.c.body_gz.is_not(None))
+                          .group_by(p.c.article_id))
+                pages = {r["article_id"]: dict(r) for r in conn.execute(
+                    select(p).where(p.c.id.in_(latest.scalar_subquery()))).mappings()}
+                return rows, pages
+
+            rows, pages = self._read(chunk)
+            if not rows:
+                return
+            for row in rows:
+                page = pages.pop(row["id"], None)
+                if page is not None:
+                    page["body"] = gzip.decompress(page["body_gz"])
+                yield row, page
+            last = rows[-1]["id"]
+
+    def iter_unparsed_pages(self, site: str | None = None, batch: int = 200) -> Iterator[dict[str, Any]]:
+        """Article pages (2xx, with a body) that are linked to no article because the
+        parser refused them: the latest page per URL, by id, with ``body``."""
+        p = _PAGE_TABLE
+        latest = (select(func.max(p.c.id))
+                  .where(p.c.kind == "article", p.c.status >= 200, p.c.status < 300, p.c.article_id.is_(None),
+                         p.c.parse_error.is_not(None), p.c.body_gz.is_not(None))
+                  .group_by(p.c.url_key))
+        if site:
+            latest = latest.where(p.c.site == normalize_site(site))
+        last = 0
+        while True:
+            stmt = select(p).where(p.c.id.in_(latest.scalar_subquery()), p.c.id > last).order_by(p.c.id).limit(batch)
+            rows = self._read(lambda conn: [dict(r) for r in conn.execute(stmt).mappings()])
+            if not rows:
+                return
+            for row in rows:
+                row["body"] = gzip.decompress(row["body_gz"])
+                yield row
+            last = rows[-1]["id"]
+
+    def _page_window(self, t, stmt, site: str | None, since: Any, until: Any):
+        start, end = date_range(since, until)
+        stmt = stmt.where(t.c.status.is_not(None))
+        if site:
+            stmt = stmt.where(t.c.site == normalize_site(site))
+        if start is not None:
+            stmt = stmt.where(t.c.fetched_at >= start)
+        if end is not None:
+            stmt = stmt.where(t.c.fetched_at < end)
+        return stmt
+
+    def count_responses(self, site: str | None = None, since: Any = None, until: Any = None) -> int:
+        """Stored pages that are HTTP responses (not download failures), filtered on
+        ``site`` and ``fetched_at`` like :meth:`iter_responses`."""
+        t = _PAGE_TABLE
+        stmt = self._page_window(t, select(func.count()).select_from(t), site, since, until)
+        return self._read(lambda conn: conn.execute(stmt).scalar_one())
+
+    def iter_responses(self, site: str | None = None, since: Any = None, until: Any = None,
+                       batch: int = 200) -> Iterator[dict[str, Any]]:
+        """Stored HTTP responses by id (keyset pages of ``batch``: memory flat, no
+        long-lived read transaction), each with ``revisit_of``: the id of the first
+        earlier page in the same window with the same URL key, status and payload
+        digest (``payload_sha256``), or ``None``.  ``body_gz`` is left compressed."""
+        p = _PAGE_TABLE
+        q = p.alias("earlier")
+        earlier = self._page_window(q, select(func.min(q.c.id)), site, since, until).where(
+            q.c.url_key == p.c.url_key, q.c.payload_sha256 == p.c.payload_sha256,
+            q.c.status == p.c.status, q.c.id < p.c.id,
+        ).correlate(p).scalar_subquery()
+        last = 0
+        while True:
+            stmt = self._page_window(p, select(p, earlier.label("revisit_of")).where(p.c.id > last),
+                                     site, since, until).order_by(p.c.id).limit(batch)
+            rows = self._read(lambda conn: [dict(r) for r in conn.execute(stmt).mappings()])
+            if not rows:
+                return
+            yield from rows
+            last = rows[-1]["id"]
+
+    def revise_articles(self, entries: Sequence[dict[str, Any]]) -> list[str]:
+        """Write re-parsed articles, one transaction; one outcome per entry.
+
+        Entry: ``{"article": dict, "page_id", "page_url", "fetched_at", "article_id",
+        "expected_revision"}``.  With ``article_id``: a new revision (``"updated"``),
+        unless the row's revision is no longer ``expected_revision`` (a crawl wrote
+        one meanwhile: ``"conflict"``, nothing written).  Without: a new article from a
+        page the old parser refused (``"new"``; the page is linked to it and its
+        ``parse_error`` cleared), or ``"exists"`` when the article is already stored.
+        ``first_seen_at`` / ``last_seen_at`` are left alone: a re-parse is not a visit.
+        """
+        now = utcnow()
+        prepared = []
+        for e in entries:
+            prep = self._prepare({"page": {"url": e.get("page_url"), "fetched_at": e.get("fetched_at")},
+                                  "article": e["article"]}, None, now)
+            prepared.append(prep)
+        a, p = _ARTICLE_TABLE, _PAGE_TABLE
+
+        def tx(conn: Connection) -> list[str]:
+            outcomes: list[str] = []
+            revisions: list[dict[str, Any]] = []
+            for e, prep in zip(entries, prepared):
+                if prep.article_row is None:
+                    outcomes.append("parse-error")
+                    continue
+                aid = e.get("article_id")
+                if aid is None:
+                    stmt = self._insert(a).on_conflict_do_nothing().returning(a.c.id)
+                    aid = conn.execute(stmt, prep.article_row).scalar()
+                    if aid is None:
+                        outcomes.append("exists")
+                        continue
+                    conn.execute(update(p).where(p.c.id == e["page_id"]).values(article_id=aid, parse_error=None))
+                    revision = 1
+                    outcomes.append("new")
+                else:
+                    stmt = select(a.c.revision).where(a.c.id == aid)
+                    if self.dialect == "postgresql":
+                        stmt = stmt.with_for_update()
+                    current = conn.execute(stmt).scalar()
+                    if current is None or current != e.get("expected_revision", current):
+                        outcomes.append("conflict")
+                        continue
+                    revision = current + 1
+                    params = self._update_params(prep, aid, revision)
+                    params.pop("last_seen_at", None)
+                    conn.execute(update(a).where(a.c.id == bindparam("_id")), [params])
+                    outcomes.append("updated")
+                revisions.append({"article_id": aid, "revision": revision, "content_hash": prep.hash,
+                                  "fetched_at": prep.fetched, "page_id": e.get("page_id"), "data": prep.data})
+            if revisions:
+                conn.execute(insert(_REVISION_TABLE), revisions)
+            return outcomes
+
+        return self._write(tx, what=f"re-parse batch of {len(entries)}") if entries else []
+
 
 def _pid_alive(pid: int | None) -> bool:
     if not pid:
@@ -1156,6 +1660,7 @@ __all__ = [
     "create_archive_engine",
     "date_range",
     "default_url",
+    "mask_database_url",
     "normalize_site",
     "site_of",
     "to_utc",

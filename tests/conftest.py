@@ -121,3 +121,49 @@ def redis_url(redis_prefix):
 def sqlite_url(tmp_path) -> str:
     """URL of a SQLite file in the test's temporary directory."""
     return f"sqlite:///{tmp_path / 'warta.sqlite'}"
+
+
+# --- fault-injection tally (issue 7) -----------------------------------------------------
+
+
+class FaultTally:
+    """What the fault tests injected, how many of those faults the archive survived
+    (every assertion of the case held) and how many articles were lost (an article
+    that should be in the archive -- a committed batch, a page that recovers -- but
+    is not).  Printed as one line at the end of the run."""
+
+    def __init__(self) -> None:
+        self.injected = 0
+        self.survived = 0
+        self.lost = 0
+
+    def inject(self, n: int = 1) -> None:
+        self.injected += n
+
+    def survive(self, n: int = 1) -> None:
+        self.survived += n
+
+    def lose(self, n: int) -> None:
+        self.lost += n
+
+    def line(self) -> str:
+        return f"faults injected: {self.injected}, survived: {self.survived}, articles lost: {self.lost}"
+
+
+_FAULT_TALLY = pytest.StashKey[FaultTally]()
+
+
+def pytest_configure(config):
+    config.stash[_FAULT_TALLY] = FaultTally()
+
+
+@pytest.fixture(scope="session")
+def fault_tally(pytestconfig) -> FaultTally:
+    """The session's :class:`FaultTally` (fault tests feed it)."""
+    return pytestconfig.stash[_FAULT_TALLY]
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    tally = config.stash.get(_FAULT_TALLY, None)
+    if tally is not None and tally.injected:
+        terminalreporter.write_line(tally.line(), bold=True, red=bool(tally.lost or tally.survived < tally.injected))

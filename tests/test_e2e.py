@@ -28,6 +28,7 @@ COMPARED = ("headline", "byline", "editor", "published_at", "updated_at", "publi
 def scrapy_crawl(db_url: str, *args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     env = dict(os.environ, SCRAPY_SETTINGS_MODULE="crawler.settings",
                WARTA_DATABASE_URL=db_url, PYTHONPATH=str(ROOT))
+    env.pop("WARTA_REDIS_URL", None)  # a single-process crawl, whatever the caller's shell says
     cmd = [sys.executable, "-m", "scrapy", "crawl", "monitor", "-s", "LOG_LEVEL=INFO",
            "-s", "WARTA_BATCH_SIZE=10", *args]
     return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=240)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -58,10 +59,44 @@ def test_profile_is_complete(name):
 @pytest.mark.parametrize("name", sorted(PROFILES))
 def test_every_profile_has_fixtures(name):
     pages = sorted((FIXTURES / name).glob("*.html"))
-    if not pages:
-        pytest.xfail(f"fixtures/{name}/ not written yet")
+    assert pages, f"fixtures/{name}/ has no page"
+    kinds = []
     for html in pages:
         assert html.with_suffix(".json").exists()
+        kinds.append("listing" if "listing" in json.loads(html.with_suffix(".json").read_text(encoding="utf-8")) else "article")
+    assert "article" in kinds, f"fixtures/{name}/ needs at least one article page"
+
+
+def test_listing_fixtures_for_index_spiders():
+    with_listing = {p.parent.name for p in FIXTURES.glob("*/*.json")
+                    if "listing" in json.loads(p.read_text(encoding="utf-8"))}
+    assert len(with_listing & {n for n, p in PROFILES.items() if p.discovery.index}) >= 3
+
+
+@pytest.mark.parametrize("url,version", [
+    ("http://inet.detik.com/read/2015/11/05/100026/3062623/323/x", "detik/1"),
+    ("http://regional.kompas.com/read/2015/11/04/21040031/X.Y", "kompas/1"),
+    ("http://www.republika.co.id/berita/nasional/umum/16/02/23/o2zwha283-x", "republika/1"),
+    ("http://celebrity.okezone.com/read/2017/02/17/33/1620900/x", "okezone/1"),
+])
+def test_old_layout_chosen_by_url_date_when_markup_is_unknown(url, version):
+    body = "".join(f"<p>Kalimat isi berita lama nomor {i} yang cukup panjang untuk paragraf.</p>" for i in range(5))
+    rec = parse_article(f"<html><body><h1>Judul Berita Lama Sekali</h1><div>{body}</div></body></html>", url)
+    assert rec["parser"] == version
+
+
+def test_old_templates_by_markup():
+    # 2015-16 shapes documented in indonesian-sites.md "Old templates"
+    detik = ("<html><body><div class='content_detail'><h1>Judul Detik Lama</h1><div class='author'><strong>Fino</strong> - detikinet</div>"
+             "<div class='date'>Kamis, 05/11/2015 10:08 WIB</div><div class='text_detail'><strong>Jakarta</strong> - "
+             + "Isi berita detik lama yang cukup panjang. " * 8 + "</div></div><h1>Judul Lain</h1></body></html>")
+    rec = parse_article(detik, "https://inet.detik.com/read/2015/11/05/100026/3062623/323/x")
+    assert (rec["parser"], rec["headline"], rec["published_at"]) == ("detik/1", "Judul Detik Lama", "2015-11-05T10:08:00+07:00")
+    repub = ("<html><body><h1>Logo</h1><div class='wrap-title'><div class='date-detail'></div><div class='h5'>Judul Ihram</div>"
+             "<div class='date-detail'>Jumat , 17 February 2017, 13:16 WIB</div></div><div class='teaser'><p>"
+             + "Isi berita ihram yang cukup panjang. " * 8 + "</p></div></body></html>")
+    rec = parse_article(repub, "http://www.republika.co.id/berita/jurnal-haji/berita-jurnal-haji/17/02/17/oli9fp396-x")
+    assert (rec["parser"], rec["headline"], rec["published_at"]) == ("republika/1", "Judul Ihram", "2017-02-17T13:16:00+07:00")
 
 
 @pytest.mark.parametrize("name,url,article_id", URLS, ids=[f"{u[0]}-{i}" for i, u in enumerate(URLS)])

@@ -13,6 +13,9 @@ counted as hits):
   "articles"}``; ``?reset=1`` zeroes the counters after reading them.
 * ``/__mirror/edition?set=K`` switches the live edition (JSON reply).
 
+An article is also reachable by its id alone, ``/read/<id>`` (or without its
+slug, ``/<section>/read/YYYY/MM/<id>``): a 301 to its full URL (unknown id: 404).
+
 Hits are counted per request target as sent (path plus query string), for
 every method, including 304 and 404 answers.
 """
@@ -90,6 +93,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(500, body, {"Content-Type": "text/plain; charset=utf-8"}, head)
             return
         headers = {"Content-Type": resp.content_type, "Vary": "Accept-Encoding"}
+        if resp.location:  # a redirect (an article reached by its id alone)
+            headers["Location"] = resp.location
         use_gzip = (mirror.gzip and len(resp.body) > 256
                     and "gzip" in (self.headers.get("Accept-Encoding") or "").lower())
         if resp.status == 200:

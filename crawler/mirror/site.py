@@ -81,6 +81,10 @@ TRUTH_FIELDS: tuple[str, ...] = (
 _TRUTH_SET = frozenset(TRUTH_FIELDS)
 _SLUG_RE = re.compile(r"[^a-z0-9]+")
 _ARTICLE_PATH_RE = re.compile(r"^/([a-z]+)/read/(\d{4})/(\d{2})/(\d+)/([a-z0-9-]+)$")
+#: an article reached by its id alone (``/read/<id>``) or without its slug
+#: (``/<section>/read/YYYY/MM/<id>``): answered with a 301 to the full URL, the way
+#: news CMSs resolve short and truncated links (see MonitorSpider, ``-a ids=``)
+_ID_ONLY_RE = re.compile(r"^(?:/read/(\d+)|/[a-z]+/read/\d{4}/\d{2}/(\d+))/?$")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _INT_RE = re.compile(r"^[1-9][0-9]{0,6}$")
 
@@ -430,6 +434,8 @@ class Response:
     last_modified: datetime | None = None
     etag: str | None = None
     _gzip: bytes | None = field(default=None, repr=False)
+    #: a redirect's target (root-relative), sent as ``Location``
+    location: str | None = None
 
     def __post_init__(self) -> None:
         if self.etag is None and self.status == 200:
@@ -689,6 +695,13 @@ class MirrorSite:
         query = parts.query
         if path == "/robots.txt":
             return Response(200, ROBOTS_TXT.encode(), "text/plain; charset=utf-8")
+        m = _ID_ONLY_RE.match(path)
+        if m:
+            a = v.by_id.get(int(m.group(1) or m.group(2)))
+            if a is None:
+                return self._not_found(v)
+            body = f'<html><body>Moved to <a href="{attr(a.path)}">{esc(a.path)}</a></body></html>'
+            return Response(301, body.encode("utf-8"), location=a.path)
         m = _ARTICLE_PATH_RE.match(path)
         if m:
             a = v.by_id.get(int(m.group(4)))

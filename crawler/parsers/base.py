@@ -366,24 +366,24 @@ _COMMENT_WRAP_RE = re.compile(r"^\s*(?:<!--|<!\[CDATA\[|//\s*<!\[CDATA\[)|(?:-->
 def loads_lenient(text: str | None) -> Any:
     """``json.loads`` that tolerates what CMSes print: control characters in
     strings, trailing commas, HTML comment / CDATA wrappers, trailing junk.
-    ``None`` when nothing can be read."""
+    ``None`` when nothing can be read (also for JSON nested too deeply to decode)."""
     if not text or not text.strip():
         return None
     try:
         return json.loads(text, strict=False)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: hostile nesting
         pass
     cleaned = _COMMENT_WRAP_RE.sub("", text.strip())
     cleaned = _CONTROL_RE.sub(" ", cleaned)
     cleaned = _TRAILING_COMMA_RE.sub(r"\1", cleaned)
     try:
         return json.loads(cleaned, strict=False)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: hostile nesting
         pass
     try:  # "{...} junk" / two objects glued together: take the first
         value, _end = json.JSONDecoder(strict=False).raw_decode(cleaned.lstrip())
         return value
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: hostile nesting
         return None
 
 
@@ -539,6 +539,11 @@ _DATE_LABEL_SPLIT_RE = re.compile(
 )
 _DATE_CLASS_RE = re.compile(r"date|time|tanggal|waktu|publish|posted|jam|tgl", re.IGNORECASE)
 _CLOCK_RE = re.compile(r"\b\d{1,2}[:.]\d{2}\b")
+_WEEKDAY_DATE_RE = re.compile(
+    r"(?:Senin|Selasa|Rabu|Kamis|Jum'?at|Sabtu|Minggu|Ahad|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+    r"\s*,?\s*\d{1,2}[\s/.-]+\w+[\s/.-]+\d{4}\s*[,|-]?\s*(?:pukul\s*)?\d{1,2}[:.]\d{2}\b",
+    re.IGNORECASE,
+)
 _SOFT_404_RE = re.compile(
     r"^(?:error\s*)?404\b|halaman\s+(?:yang\s+anda\s+cari\s+)?tidak\s+(?:dapat\s+)?ditemukan|"
     r"page\s+not\s+found|not\s+found\s*$|artikel\s+tidak\s+ditemukan|berita\s+tidak\s+ditemukan",
@@ -649,7 +654,8 @@ class ArticlePage:
             return None
         groups = m.groupdict()
         try:
-            return date(int(groups["year"]), int(groups["month"]), 1)
+            year = int(groups["year"])
+            return date(year + 2000 if year < 100 else year, int(groups["month"]), 1)  # "16/02/15" paths
         except (KeyError, TypeError, ValueError):
             return None
 
@@ -697,8 +703,22 @@ class ArticlePage:
         return found
 
     def select_one(self, css: str | None) -> Any:
-        found = self.select(css)
-        return found[0] if found else None
+        """The first match of the first selector group (comma-separated, in
+        priority order) that matches anything: ``"div.artikel h1, h1"`` means
+        the article's h1, else any h1 -- not the first h1 in the document."""
+        if not css:
+            return None
+        key = ("one", css)
+        if key in self._memo:
+            return self._memo[key]
+        found = None
+        for group in (css.split(",") if "," in css else (css,)):
+            hits = self.select(group.strip())
+            if hits:
+                found = hits[0]
+                break
+        self._memo[key] = found
+        return found
 
     def site_text(self, css: str | None) -> str | None:
         el = self.select_one(css)
@@ -948,8 +968,18 @@ class ArticlePage:
             return [], [], None
         found = self.generic_largest_block()
         if found[0]:
+            if sum(map(len, found[0])) < self.LIBRARY_CHECK_CHARS:
+                # low confidence: a short densest block is often one part of a body the
+                # density finder split (measured on the trafilatura set); trafilatura's
+                # text wins when it is longer
+                other = self.library_body()
+                if sum(map(len, other[0])) > sum(map(len, found[0])):
+                    return other
             return found
         return self.library_body()
+
+    #: a largest block shorter than this is checked against trafilatura's text
+    LIBRARY_CHECK_CHARS: ClassVar[int] = 4000
 
     def looks_like_listing(self) -> bool:
         """A listing / index page rather than one article: no article markup
@@ -1004,9 +1034,17 @@ class ArticlePage:
                 return kept, raw, "largest-block"
         return [], [], None
 
+    #: trafilatura is skipped on documents with more elements than this: its cost
+    #: (~0.1 ms per element) would block the crawl for minutes on a hostile 8 MB page
+    #: of tiny elements; real article pages have a few thousand
+    LIBRARY_MAX_ELEMENTS = 30_000
+
     def library_body(self) -> tuple[list[str], list[str], str | None]:
         """trafilatura's ``bare_extraction`` as the last resort (optional dependency)."""
         if self.root is None:
+            return [], [], None
+        if sum(len(els) for els in self.index.by_tag.values()) > self.LIBRARY_MAX_ELEMENTS:
+            self.warnings.append(f"body: trafilatura not tried on a page of more than {self.LIBRARY_MAX_ELEMENTS} elements")
             return [], [], None
         try:
             from trafilatura import bare_extraction
@@ -1120,6 +1158,11 @@ class ArticlePage:
             return [], [], None
         raw = block_paragraphs(container, self.body_skip)
         kept = [p for p in raw if not T.is_boilerplate(p)]
+        if not kept and self.SITE_CAPTION:
+            # a photo story: an empty text container and a gallery of captions
+            captions = _dedupe(_text(el) for el in self.select(self.SITE_CAPTION))
+            if len(captions) >= 2:
+                return captions, captions, "site-captions"
         return kept, raw, "site"
 
     def body(self) -> str | None:
@@ -1130,7 +1173,12 @@ class ArticlePage:
         return "\n\n".join(kept)
 
     def editor(self) -> str | None:
-        named = T.editor_from_line(self.site_text(self.SITE_EDITOR)) or self.site_text(self.SITE_EDITOR)
+        named = None
+        el = self.select_one(self.SITE_EDITOR)
+        if el is not None and el.tag != "meta":
+            # "Pewarta: X<br>Editor: Y<br>COPYRIGHT …" (antaranews): the "Editor:" line
+            named = next((n for n in map(T.editor_from_line, block_paragraphs(el)) if n), None)
+        named = named or T.editor_from_line(self.site_text(self.SITE_EDITOR)) or self.site_text(self.SITE_EDITOR)
         if named:
             self._source("editor", "site")
             return named
@@ -1218,8 +1266,26 @@ class ArticlePage:
                         break
                 if found[0]:
                     break
+            if found[0] is None:
+                found = self._weekday_date()
         self._memo["visible_generic"] = found
         return found
+
+    def _weekday_date(self) -> tuple[str | None, datetime | None]:
+        """A short text that is a whole weekday-led date with a clock time
+        ("Kamis, 05 November 2015 11:52") in an element without a date-ish
+        class (kapanlagi ``span.newsdetail-schedule-new``); outside furniture."""
+        for el in self.root.iter():
+            text = el.text
+            if not text or len(text) > 90 or not isinstance(el.tag, str) or el.tag in ("script", "style", "title"):
+                continue
+            text = text.strip()
+            if not _WEEKDAY_DATE_RE.match(text) or self._in_furniture(el):
+                continue
+            dt, _w = self._parse_date(text)
+            if dt is not None:
+                return text, dt
+        return None, None
 
     def _check_zone(self, field: str, raw: str, dt: datetime, visible: datetime | None) -> datetime:
         """A machine date that claims UTC ("Z", "+00:00") but shows the visible

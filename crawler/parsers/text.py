@@ -117,7 +117,18 @@ def split_caption_credit(text: str | None) -> tuple[str | None, str | None]:
         caption = text[:start].rstrip(" ,.;:-–—|/")
         credit = m.group("credit").strip().rstrip(".")
         return (caption or None), (credit or None)
+    m = _TRAILING_AGENCY_RE.search(text[-160:])
+    if m:  # "… di Karawang. TEMPO/Rizki Pratama" (tempo), "… FOTO/Dok SINDOnews" (sindonews)
+        start = len(text) - len(text[-160:]) + m.start()
+        caption = text[:start].rstrip(" ,.;:-–—|/")
+        return (caption or None), _LABEL_INSIDE_RE.sub("", m.group("credit").strip()).rstrip(".") or None
     return text, None
+
+
+#: an unbracketed "AGENCY/Name" credit after the caption's last sentence
+_TRAILING_AGENCY_RE = re.compile(
+    r"(?<=[.!?])\s+(?:Image\s*:\s*)?(?P<credit>(?:[A-Z]{2,}(?: [A-Z]{2,})?|Dok\.?)/[A-Za-z0-9][^/()]{1,60})$"
+)
 
 
 # ---------------------------------------------------------------------------
@@ -126,7 +137,7 @@ def split_caption_credit(text: str | None) -> tuple[str | None, str | None]:
 
 _BYLINE_LABEL_RE = re.compile(
     r"^(?:(?:Penulis|Reporter|Editor|Redaktur|Pewarta|Kontributor|Jurnalis|Author|Oleh|"
-    r"Ditulis oleh|Dilaporkan oleh|By)\b\s*[:\-–]?\s*)+",
+    r"Ditulis oleh|Dilaporkan oleh|By|Rep(?=\s*:))\b\s*[:\-–]?\s*)+",
     re.IGNORECASE,
 )
 #: " - detikNews", " | Kompas.com", " - Monitor Indonesia"
@@ -134,6 +145,8 @@ _DESK_SUFFIX_RE = re.compile(
     r"\s+[-–|]\s*(?:detik\w{0,20}|\w{0,20}\.(?:com|co\.id|id)|Monitor Indonesia|Tim Redaksi)\s*$",
     re.IGNORECASE,
 )
+#: republika's "Rep: Reporter/ Red: Editor": the editor part of a byline line
+_RED_PART_RE = re.compile(r"\s*[/|]?\s*\bRed\s*:.*$")
 #: Text that leaked into a byline from the date line next to it.
 _BYLINE_DATE_RE = re.compile(r"\s*[|,-]?\s*\b(?:Diperbarui|Dipublikasikan|Diterbitkan|Updated)\b.*$", re.IGNORECASE)
 _BYLINE_SPLIT_RE = re.compile(r"\s*[,;|]\s*|\s+(?:dan|and|&)\s+")
@@ -154,6 +167,7 @@ def clean_byline(raw: str | Iterable[str] | None) -> list[str]:
         if not text:
             continue
         text = _BYLINE_DATE_RE.sub("", text)
+        text = _RED_PART_RE.sub("", text)  # republika "Rep: X/ Red: Y": Y is the editor
         for part in _BYLINE_SPLIT_RE.split(text):
             part = _BYLINE_LABEL_RE.sub("", part.strip())
             part = _DESK_SUFFIX_RE.sub("", part).strip(" .:-–|/")
@@ -272,8 +286,13 @@ def trailing_initials(last_paragraph: str | None) -> str | None:
 
 def editor_from_line(line: str | None) -> str | None:
     """A named editor from an "Editor: Name" line, else ``None``."""
-    m = _EDITOR_LINE_RE.match(normalize_ws(line))
+    line = normalize_ws(line)
+    m = _EDITOR_LINE_RE.match(line) or _RED_EDITOR_RE.search(line)
     return m.group("name").strip(" .") if m else None
+
+
+#: "Rep: Fuji Eka Permana/ Red: Ani Nursalikah" (republika)
+_RED_EDITOR_RE = re.compile(r"(?:^|[/|]\s*)Red\s*:\s*(?P<name>[^|:/]{2,80})$")
 
 
 # ---------------------------------------------------------------------------
@@ -284,6 +303,7 @@ _BOILERPLATE_RES = [
     # related links
     re.compile(r"^(?:baca|lihat|simak|cek)(?:\s+(?:juga|pula))?\s*(?::|$)", re.IGNORECASE),
     re.compile(r"^(?:artikel|berita)\s+terkait\s*:?", re.IGNORECASE),
+    re.compile(r"^(?:pilihan editor|baca berita lainnya|jangan lewatkan|berita rekomendasi|more stories)\s*(?::|$)", re.IGNORECASE),
     # ad labels
     re.compile(r"^(?:advertisement|advertising|iklan|scroll to continue with content|scroll to resume content)$", re.IGNORECASE),
     # video plugs

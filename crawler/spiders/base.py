@@ -6,20 +6,40 @@ listing page); this base class turns every response into a
 parser or the parse error recorded), keeps requests inside the site, and asks
 the archive which article pages are already stored so that a restarted crawl
 does not fetch them again (the database is the source of truth, not JOBDIR).
+
+Archive crawling (issue 3; see docs/archive.md) adds, for every site spider:
+
+* *resume*: a run restarted with the same arguments after a crash also replays,
+  from the archive, the listing pages the interrupted run stored
+  (:meth:`ArchiveSpider.replay_page_id`, :class:`crawler.middlewares.ListingReplayMiddleware`),
+  so no stored page is downloaded again;
+* *revisits* (:meth:`ArchiveSpider.revisit_requests`): conditional requests
+  (``If-None-Match`` / ``If-Modified-Since`` from the stored page's headers) for the
+  articles published in the last ``WARTA_REVISIT_DAYS`` days; a 304 or the same
+  body again is bookkeeping only (a ``touch`` item), a changed page goes through the
+  normal path and becomes a new revision;
+* *coverage* (:meth:`ArchiveSpider.coverage`): a run that walked a stretch of the
+  index completely (no failed fetch) records it in ``crawl_runs.stats``; an
+  incremental run stops walking at the newest covered time (:meth:`ArchiveSpider.watermark`);
+* the bytes as received: :meth:`ArchiveSpider.page_record` stores the headers and
+  payload seen by :class:`crawler.middlewares.WireCaptureMiddleware`.
 """
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import logging
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Iterable
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import scrapy
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawler.items import PageItem
+from crawler.middlewares import REPLAY_FLAG, WIRE_META
 from crawler.mirror import is_loopback
 from crawler.parsers import parse_article
 from crawler.parsers.encoding import decode_html
@@ -41,6 +61,34 @@ def parse_day(value: str | None, name: str) -> date | None:
         raise ValueError(f"-a {name}={value!r}: expected a date like 2023-12-31") from None
 
 
+#: spider attributes recorded as the run's arguments (crawl_runs.args): a restarted
+#: run continues the interrupted runs with exactly the same arguments
+RUN_ARG_NAMES = ("base_url", "since", "until", "max_articles", "sections", "mode", "ids", "source",
+                 "max_pages", "revisit_days")
+
+
+def parse_ids(value: str | None) -> list[int]:
+    """``-a ids=600000-600500`` (inclusive; also ``1,5,9`` and ``1-5,9``) -> ids, newest first."""
+    if value in (None, ""):
+        return []
+    ids: set[int] = set()
+    for part in str(value).split(","):
+        part = part.strip()
+        if not part:
+            continue
+        lo, sep, hi = part.partition("-")
+        try:
+            a, b = int(lo), int(hi) if sep else int(lo)
+        except ValueError:
+            raise ValueError(f"-a ids={value!r}: expected a range like 600000-600500 (or 1,5,9)") from None
+        if a > b or a < 0:
+            raise ValueError(f"-a ids={value!r}: {part!r} is not a range low-high")
+        if b - a > 5_000_000:
+            raise ValueError(f"-a ids={value!r}: more than 5 million ids in one run")
+        ids.update(range(a, b + 1))
+    return sorted(ids, reverse=True)
+
+
 def headers_dict(headers: Any) -> dict[str, str]:
     """Scrapy headers (bytes, multi-valued) -> ``{name: "v1, v2"}`` (str)."""
     out: dict[str, str] = {}
@@ -60,7 +108,14 @@ class ArchiveSpider(scrapy.Spider):
 
     Arguments (``-a name=value``): ``base_url`` (crawl a mirror or another
     origin of the same site), ``since`` / ``until`` (``YYYY-MM-DD``, inclusive,
-    by publication date in the site's time zone), ``max_articles``.
+    by publication date in the site's time zone), ``max_articles``, ``mode``
+    (``full``, the default, or ``incremental``: a site spider that supports it
+    walks down to :meth:`watermark` and adds :meth:`revisit_requests`),
+    ``revisit_days`` (overrides ``WARTA_REVISIT_DAYS``).
+
+    Items: a :class:`~crawler.items.PageItem` per response; a revisit found
+    unchanged yields ``PageItem(page=None, article=None, touch={"article_id",
+    "seen_at", "status"})`` -- bookkeeping only, see ``pipelines.store``.
     """
 
     #: the site's real origin, e.g. "https://monitorindonesia.com"
@@ -90,6 +145,19 @@ class ArchiveSpider(scrapy.Spider):
         self.max_articles = int(max_articles) if max_articles not in (None, "") else None
         self.articles_scheduled = 0
         self._archive = None
+        # archive crawling (issue 3)
+        self.mode = str(kwargs.get("mode") or getattr(self, "mode", None) or "full")
+        if self.mode not in ("full", "incremental"):
+            raise ValueError(f"-a mode={self.mode!r}: expected full or incremental")
+        self._replay: dict[str, int] | None = None
+        self._watermark: Any = False  # not looked up yet
+        #: newest publication time / highest id seen in any listing item (coverage)
+        self.listing_newest: datetime | None = None
+        self.listing_max_id: int | None = None
+        #: discovery / article fetches that failed (download error or 5xx/429)
+        self.listing_failures = 0
+        self.article_failures = 0
+        self.revisits_scheduled = 0
 
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
@@ -112,7 +180,10 @@ class ArchiveSpider(scrapy.Spider):
         if self._archive is None:
             from storage.repository import Archive
 
-            self._archive = Archive(self.settings.get("WARTA_DATABASE_URL"))
+            settings = self.settings
+            self._archive = Archive(settings.get("WARTA_DATABASE_URL"),
+                                    busy_timeout=settings.getfloat("WARTA_DB_BUSY_TIMEOUT", 5.0),
+                                    retry_timeout=settings.getfloat("WARTA_DB_RETRY_TIMEOUT", 600.0))
         return self._archive
 
     def closed(self, reason: str) -> None:
@@ -127,6 +198,212 @@ class ArchiveSpider(scrapy.Spider):
         keys = {canonicalize_url(u): u for u in urls}
         known = self.archive.known_urls(list(keys))
         return {keys[k] for k in known if k in keys}
+
+    # -- run arguments, resume -------------------------------------------------------
+    def run_args(self) -> dict[str, str]:
+        """The arguments that identify this crawl (``crawl_runs.args``)."""
+        args = {}
+        for name in RUN_ARG_NAMES:
+            value = getattr(self, name, None)
+            if value in (None, [], ""):
+                continue
+            if name == "mode" and value == "full":
+                continue  # the default: same args as before `mode` existed
+            args[name] = str(value)
+        return args
+
+    def current_run_id(self) -> int | None:
+        stats = getattr(getattr(self, "crawler", None), "stats", None)
+        return stats.get_value("warta/run_id") if stats else None
+
+    def resumed_runs(self) -> list[int]:
+        """Ids of the runs this one continues: the latest runs of this spider with the
+        same arguments that did not finish (``interrupted``, or ``running`` left by a
+        killed process), back to the last one that finished.  Refused runs (the lock
+        was held) are looked through."""
+        args = self.run_args()
+        current = self.current_run_id()
+        chain: list[int] = []
+        for run in self.archive.recent_runs(self.name, limit=500):
+            if run["id"] == current or (run.get("args") or {}) != args:
+                continue
+            if (run.get("stats") or {}).get("finish_reason") == "locked":
+                continue
+            if run["status"] in ("running", "interrupted"):
+                chain.append(run["id"])
+                continue
+            break
+        return chain
+
+    def replay_page_id(self, url: str) -> int | None:
+        """The stored listing page that answers ``url`` in a resumed run, or ``None``."""
+        if self._replay is None:
+            if not self.settings.getbool("WARTA_RESUME_REPLAY", True) or self.settings.get("WARTA_REDIS_URL"):
+                self._replay = {}
+            else:
+                chain = self.resumed_runs()
+                hours = self.settings.getfloat("WARTA_RESUME_REPLAY_HOURS", 24)
+                after = datetime.now(timezone.utc) - timedelta(hours=hours) if hours > 0 else None
+                self._replay = self.archive.listing_pages(chain, fetched_after=after) if chain else {}
+                if chain:
+                    self.logger.info("continuing interrupted run(s) %s: %d stored listing page(s) are replayed "
+                                     "from the archive", ", ".join(map(str, chain)), len(self._replay))
+        if not self._replay:
+            return None
+        from pipelines.dedupe import canonicalize_url
+
+        return self._replay.get(canonicalize_url(url))
+
+    # -- incremental runs: coverage, watermark, revisits ------------------------------------
+    def coverage(self) -> dict[str, Any] | None:
+        """The publication-time interval this run has walked completely, if any:
+        ``{"lower": ISO | None, "upper": ISO, "upper_id": int | None}`` (UTC).
+
+        * the whole index (default mode) or an incremental run: from the head of the
+          index (the newest item seen) down to the end / to the watermark;
+        * a date backfill: ``since`` .. ``until`` (whole days, WIB); when ``until``
+          is today or later, up to the newest item seen (later ones may follow);
+        * sections, an id walk, ``max_articles``, or a failed listing/article fetch
+          (download error, 5xx, 429): nothing can be claimed.
+        """
+        if self.listing_failures or self.article_failures:
+            return None
+        if getattr(self, "sections", None) or getattr(self, "ids", None) or self.max_articles is not None:
+            return None
+        wib = timezone(timedelta(hours=7))
+        lower = None
+        if self.mode == "incremental":
+            mark = self.watermark()
+            lower = mark["upper"].isoformat() if mark else None
+        elif self.since is not None:
+            lower = datetime.combine(self.since, datetime.min.time(), wib).astimezone(timezone.utc).isoformat()
+        upper = self.listing_newest
+        if self.mode != "incremental" and self.until is not None and self.until < datetime.now(wib).date():
+            # a closed window in the past: every day index of it was walked
+            end = datetime.combine(self.until + timedelta(days=1), datetime.min.time(), wib) - timedelta(seconds=1)
+            upper = end.astimezone(timezone.utc)
+        if upper is None:
+            return None
+        return {"lower": lower, "upper": upper.isoformat(), "upper_id": self.listing_max_id}
+
+    def note_listing_items(self, items: Iterable[dict[str, Any]]) -> None:
+        """Record the newest publication time / highest id seen (run coverage)."""
+        from storage.repository import to_utc
+
+        for it in items:
+            when = to_utc(it.get("published_at"))
+            if when is not None and (self.listing_newest is None or when > self.listing_newest):
+                self.listing_newest = when
+            aid = self.article_id_of(it.get("url") or "")
+            if aid is not None and (self.listing_max_id is None or aid > self.listing_max_id):
+                self.listing_max_id = aid
+
+    def article_id_of(self, url: str) -> int | None:
+        """The site's numeric article id in ``url`` (override per site)."""
+        return None
+
+    def watermark(self) -> dict[str, Any] | None:
+        """Where the archive is known complete up to: the newest ``coverage`` among
+        this spider's ok runs (``{"upper": ISO UTC, "upper_id": int | None}``)."""
+        if self._watermark is False:
+            from storage.repository import to_utc
+
+            best = None
+            for run in self.archive.recent_runs(self.name, limit=500):
+                cov = (run.get("stats") or {}).get("coverage") if run["status"] == "ok" else None
+                upper = to_utc(cov.get("upper")) if cov else None
+                if upper is not None and (best is None or upper > best["upper"]):
+                    best = {"upper": upper, "upper_id": cov.get("upper_id"), "run_id": run["id"]}
+            self._watermark = best
+        return self._watermark
+
+    def reached_watermark(self, items: Iterable[dict[str, Any]]) -> bool:
+        """Whether a listing page reaches what the archive already holds completely."""
+        mark = self.watermark()
+        if not mark:
+            return False
+        from storage.repository import to_utc
+
+        for it in items:
+            when = to_utc(it.get("published_at"))
+            if when is not None:
+                if when <= mark["upper"]:
+                    return True
+                continue
+            aid = self.article_id_of(it.get("url") or "")
+            if aid is not None and mark.get("upper_id") is not None and aid <= int(mark["upper_id"]):
+                return True
+        return False
+
+    def rebase(self, url: str) -> str:
+        """``url`` moved to this run's ``base_url`` (a stored mirror URL, another port)."""
+        base, parts = urlsplit(self.base_url), urlsplit(url)
+        if (parts.scheme, parts.netloc) == (base.scheme, base.netloc):
+            return url
+        return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, ""))
+
+    def revisit_requests(self) -> Iterable[scrapy.Request]:
+        """Conditional requests for the articles of the last ``WARTA_REVISIT_DAYS`` days.
+
+        The window ends at the newest article the archive holds for the site (on a live
+        site: today).  Articles checked less than ``WARTA_REVISIT_MIN_INTERVAL``
+        minutes ago are skipped (a restarted run does not check them again).  These
+        requests bypass the resume skip (the page *is* stored) and the dupefilter.
+        """
+        days = float(getattr(self, "revisit_days", None) or self.settings.getfloat("WARTA_REVISIT_DAYS", 2))
+        if days <= 0:
+            return
+        newest = self.archive.newest_published(self.site)
+        if newest is None:
+            return
+        minutes = self.settings.getfloat("WARTA_REVISIT_MIN_INTERVAL", 30)
+        seen_before = datetime.now(timezone.utc) - timedelta(minutes=minutes) if minutes > 0 else None
+        candidates = self.archive.revisit_candidates(self.site, newest - timedelta(days=days),
+                                                     seen_before=seen_before)
+        self.logger.info("revisiting %d article(s) published since %s", len(candidates),
+                         (newest - timedelta(days=days)).isoformat(timespec="minutes"))
+        for c in candidates:
+            headers = {}
+            if c.get("etag"):
+                headers["If-None-Match"] = c["etag"]
+            if c.get("last_modified"):
+                headers["If-Modified-Since"] = c["last_modified"]
+            self.revisits_scheduled += 1
+            yield scrapy.Request(
+                self.rebase(c["url"]), headers=headers, callback=self.parse_revisit, errback=self.on_error,
+                dont_filter=True, priority=5,
+                meta={"kind": "article", "handle_httpstatus_list": [304],
+                      "warta_revisit": {"article_id": c["article_id"], "body_sha256": c.get("body_sha256")}},
+            )
+
+    def parse_revisit(self, response: Response):
+        """A revisit answer: 304 or the same body -> bookkeeping only; else the usual path."""
+        visit = response.meta.get("warta_revisit") or {}
+        same = (response.status == 304 or (
+            visit.get("body_sha256") and hashlib.sha256(response.body).hexdigest() == visit["body_sha256"]))
+        if same:
+            stats = self.crawler.stats
+            if stats:
+                stats.inc_value("warta/not_modified" if response.status == 304 else "warta/revisit_same_body")
+            yield PageItem(page=None, article=None, touch={
+                "article_id": visit.get("article_id"), "seen_at": utc_now_iso(), "status": response.status})
+            return
+        yield from self.parse_article_page(response)
+
+    def parse_article_page(self, response: Response):
+        yield self.article_item(response)
+
+    def run_summary(self) -> dict[str, Any]:
+        """What this run adds to ``crawl_runs.stats`` (the storage pipeline merges it)."""
+        out: dict[str, Any] = {"mode": self.mode}
+        if self.revisits_scheduled:
+            out["revisits"] = self.revisits_scheduled
+        if self.listing_failures or self.article_failures:
+            out["fetch_failures"] = {"listing": self.listing_failures, "article": self.article_failures}
+        coverage = self.coverage()
+        if coverage:
+            out["coverage"] = coverage
+        return out
 
     # -- the date window --------------------------------------------------------
     def in_window(self, published_at: str | None) -> bool:
@@ -159,17 +436,22 @@ class ArchiveSpider(scrapy.Spider):
     # -- responses -> items -------------------------------------------------------
     def page_record(self, response: Response, kind: str, html: str | None = None,
                     encoding: str | None = None) -> dict[str, Any]:
-        return {
+        body = bytes(response.body)
+        wire = response.request.meta.get(WIRE_META) if response.request is not None else None
+        record = {
             "url": response.url,
             "status": response.status,
-            "headers": headers_dict(response.headers),
+            # the headers as received (Content-Encoding included), when we saw them
+            "headers": wire["headers"] if wire else headers_dict(response.headers),
             "request_headers": headers_dict(response.request.headers) if response.request else {},
-            "body": bytes(response.body),
+            "body": body,
             "fetched_at": utc_now_iso(),
             "kind": kind,
             "encoding": encoding,
             "error": None,
         }
+        record.update(wire_fields(wire, body))
+        return record
 
     def decode(self, response: Response) -> str:
         ctype = response.headers.get(b"Content-Type")
@@ -179,9 +461,15 @@ class ArchiveSpider(scrapy.Spider):
         html = self.decode(response)
         page = self.page_record(response, "article")
         article = parse_article(html, response.url, fetched_at=page["fetched_at"])
+        if article.get("parse_error"):  # e.g. a soft 404 behind an article link: say so
+            self.logger.info("%s: %s", response.url, article["parse_error"])
         return PageItem(page=page, article=article)
 
-    def listing_item(self, response: Response) -> PageItem:
+    def listing_item(self, response: Response) -> PageItem | None:
+        """The listing page as an item; ``None`` (nothing to store: Scrapy ignores a
+        ``None`` output) when it was replayed from the archive in a resumed run."""
+        if REPLAY_FLAG in response.flags:
+            return None
         return PageItem(page=self.page_record(response, "listing"), article=None)
 
     def on_error(self, failure):
@@ -192,6 +480,8 @@ class ArchiveSpider(scrapy.Spider):
             response = failure.value.response
             page = self.page_record(response, request.meta.get("kind", "other"))
             page["error"] = f"HTTP {response.status}"
+            if request.meta.get("warta_refused"):  # a redirect crawler.safety did not follow
+                page["error"] += f": {request.meta['warta_refused']}"
         else:
             page = {
                 "url": request.url,
@@ -207,4 +497,36 @@ class ArchiveSpider(scrapy.Spider):
         self.logger.warning("%s: %s", request.url, page["error"])
         if self.crawler.stats:
             self.crawler.stats.inc_value("warta/http_errors")
+        status = page.get("status")
+        if status is None or status >= 500 or status == 429:  # transient: the run is not complete
+            if request.meta.get("kind") == "listing":
+                self.listing_failures += 1
+            elif request.meta.get("kind") == "article":
+                self.article_failures += 1
         yield PageItem(page=page, article=None)
+
+
+def wire_fields(wire: dict[str, Any] | None, body: bytes) -> dict[str, Any]:
+    """Page-record fields for the payload as received (see crawler.middlewares).
+
+    * identity response: the decoded body *is* the payload (``payload_sha256`` of it);
+    * ``gzip``: the wire bytes are kept as ``body_gz`` itself when they decompress to
+      the body (no second copy, no re-compression): byte-exact at no cost;
+    * any other encoding (``br``, ``deflate``, ``zstd``, stacked ones): kept in
+      ``wire_body`` beside the usual ``body_gz``.
+    """
+    encoding = (wire or {}).get("content_encoding")
+    raw = (wire or {}).get("body")
+    if not encoding or raw is None:
+        return {"content_encoding": None, "payload_sha256": hashlib.sha256(body).hexdigest()}
+    fields: dict[str, Any] = {"content_encoding": encoding, "payload_sha256": hashlib.sha256(raw).hexdigest()}
+    if encoding.lower() == "gzip":
+        try:
+            same = gzip.decompress(raw) == body
+        except (OSError, EOFError, ValueError):
+            same = False
+        if same:
+            fields["body_gz"] = raw
+            return fields
+    fields["wire_body"] = raw
+    return fields

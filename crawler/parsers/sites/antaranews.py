@@ -10,6 +10,7 @@ PROFILE = Profile(
     article_path=r"^/berita/(?P<id>\d+)/[^/?#]+/?$",
     layouts=(
         Layout(version=2, marker=".wrap__article-detail-content", headline=".wrap__article-detail-title, h1.post-title",
+               editor=".wrap__article-detail-content .text-muted.mt-2.small",
                dates=".wrap__article-detail-info .list-inline-item.mr-2, span.article-date",
                caption=".wrap__article-detail-image figcaption, figure figcaption", image=".wrap__article-detail-image img, figure img",
                body=".wrap__article-detail-content", body_skip=".baca-juga, .text-muted, .adsbygoogle", tags=".blog-tags a"),

@@ -24,13 +24,17 @@ PROFILE = Profile(
         ),
         Layout(
             version=1,
-            marker="div.jdl h1, div.detail_area h1.jdl",
+            # 2015-17: div.detail_area > h1.jdl (RJ, MC); 2015-16 captures: div.content_detail
+            # > h1 + div.author + div.date + div.text_detail (photo pages: div.text_gal)
+            marker="div.jdl h1, div.detail_area h1.jdl, div.content_detail h1",
             valid_until=date(2017, 12, 31),
-            headline="div.jdl h1, h1.jdl",
-            byline="div.jdl div.author strong, div.author strong",
-            dates="div.jdl div.date, div.date",
-            body="div.detail_text, div.itp_bodycontent",
-            body_skip="table.linksisip, .lihatjg",
+            headline="div.jdl h1, h1.jdl, div.content_detail h1",
+            byline="div.jdl div.author strong, div.content_detail div.author strong, div.author strong",
+            dates="div.jdl div.date, div.content_detail div.date, div.date",
+            caption="div.pic_artikel span",
+            image="div.pic_artikel img, img.bigpic",
+            body="div.detail_text, div.itp_bodycontent, div.text_detail, div.text_gal",
+            body_skip="table.linksisip, .lihatjg, .leftarticle, .label_fokus",
         ),
     ),
     listing=Listing(item="article.list-content__item", link="h3.media__title a", date=".media__date span[title]",

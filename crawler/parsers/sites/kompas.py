@@ -25,11 +25,12 @@ PROFILE = Profile(
         ),
         Layout(
             version=1,
-            marker="div.kcm-read-top, div.kcm-read-content-top, div.kcm-date",
+            # 2015-16 'kcm' template (anpandu captures); otomotif used div.baca-content
+            marker="div.kcm-read-top, div.kcm-read-content-top, div.kcm-date, div.baca-content",
             valid_until=date(2016, 12, 31),
-            headline="div.kcm-read-top h2, div.kcm-read-content-top h2",
-            dates="div.kcm-date",
-            body="div.kcm-read-text",
+            headline="div.kcm-read-top h2, div.kcm-read-content-top h2, div.baca-content h1",
+            dates="div.kcm-read-top div.msmall, div.kcm-read-content-top div.msmall, div.kcm-date",
+            body="div.kcm-read-text, div.kcm-read-content-text, div.content-text",
         ),
     ),
     listing=Listing(item="div.articleItem", link="a.article-link", date="div.articlePost-date"),

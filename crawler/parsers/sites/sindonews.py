@@ -12,7 +12,7 @@ PROFILE = Profile(
                body=".detail-desc", body_skip="[class^=baca-juga], [class^=lihat-juga], [class^=related], .ads, .sindo-ads",
                tags=".detail-tag a"),
     ),
-    listing=Listing(item="div.indeks-rows, div.indeks-news", link="a"),
+    listing=Listing(item="div.indeks-rows", link="div.indeks-title a, a", date="div.indeks-date"),
     discovery=Discovery(index=("https://index.sindonews.com/index/{page}",), rss=("https://www.sindonews.com/feed",)),
     date_shapes=("Kamis, 13 Oktober 2016 - 11:18 WIB", "Jum'at, 14 Oktober 2016 - 09:00 WIB"),
 )
