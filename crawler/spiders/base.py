@@ -440,6 +440,8 @@ class ArchiveSpider(scrapy.Spider):
         wire = response.request.meta.get(WIRE_META) if response.request is not None else None
         record = {
             "url": response.url,
+            # the site archived (a mirror on 127.0.0.1 still archives monitorindonesia.com)
+            "site": self.site or None,
             "status": response.status,
             # the headers as received (Content-Encoding included), when we saw them
             "headers": wire["headers"] if wire else headers_dict(response.headers),
@@ -485,6 +487,7 @@ class ArchiveSpider(scrapy.Spider):
         else:
             page = {
                 "url": request.url,
+                "site": self.site or None,
                 "status": None,
                 "headers": {},
                 "request_headers": headers_dict(request.headers),
