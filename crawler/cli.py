@@ -478,12 +478,18 @@ def cmd_reparse(args: argparse.Namespace) -> int:
         from crawler.reparse import reparse
     except ImportError as exc:
         raise UserError(f"`warta reparse` is not available in this installation ({exc})") from exc
+    return run_over_archive(args, "reparse", reparse)
+
+
+def run_over_archive(args: argparse.Namespace, name: str, work: Callable[..., dict]) -> int:
+    """Run ``work(archive, site=, since=, until=, progress=)`` over the filtered archive
+    with a progress display, then print its summary."""
     archive, site, since, until = archive_and_filters(args)
     try:
-        progress = make_progress("reparse", "pages", args)
+        progress = make_progress(name, "pages", args)
         ok = False
         try:
-            summary = reparse(archive, site=site, since=since, until=until, progress=progress)
+            summary = work(archive, site=site, since=since, until=until, progress=progress)
             ok = True
         finally:
             progress.close(ok=ok)
@@ -502,19 +508,7 @@ def cmd_archive(args: argparse.Namespace) -> int:
     target = Path(args.warc)
     if not target.resolve().parent.exists():
         raise UserError(f"--warc {target}: directory {target.resolve().parent} does not exist", exitcodes.USAGE)
-    archive, site, since, until = archive_and_filters(args)
-    try:
-        progress = make_progress("warc", "pages", args)
-        ok = False
-        try:
-            summary = export_warc(archive, str(target), site=site, since=since, until=until, progress=progress)
-            ok = True
-        finally:
-            progress.close(ok=ok)
-    finally:
-        archive.dispose()
-    print_summary(summary or {})
-    return exitcodes.OK
+    return run_over_archive(args, "warc", lambda archive, **kw: export_warc(archive, str(target), **kw))
 
 
 def cmd_stats(args: argparse.Namespace) -> int:

@@ -1467,21 +1467,10 @@ class Archive:
             self._write(lambda conn: self._apply_updates(conn, [], touches), what="touch articles")
         return len(touches)
 
-    def _reparse_filters(self, stmt, site: str | None, since: Any, until: Any):
-        t = _ARTICLE_TABLE
-        start, end = date_range(since, until)
-        if site:
-            stmt = stmt.where(t.c.site == normalize_site(site))
-        if start is not None:
-            stmt = stmt.where(t.c.published_utc >= start)
-        if end is not None:
-            stmt = stmt.where(t.c.published_utc < end)
-        return stmt
-
     def count_reparse_sources(self, site: str | None = None, since: Any = None, until: Any = None) -> int:
         """How many articles :meth:`iter_reparse_sources` visits."""
         t = _ARTICLE_TABLE
-        stmt = self._reparse_filters(select(func.count()).select_from(t), site, since, until)
+        stmt = self._article_filters(select(func.count()).select_from(t), site, since, until)
         return self._read(lambda conn: conn.execute(stmt).scalar_one())
 
     def iter_reparse_sources(self, site: str | None = None, since: Any = None, until: Any = None,
@@ -1492,7 +1481,7 @@ class Archive:
         a, p = _ARTICLE_TABLE, _PAGE_TABLE
         last = 0
         while True:
-            stmt = self._reparse_filters(select(a).where(a.c.id > last), site, since, until)
+            stmt = self._article_filters(select(a).where(a.c.id > last), site, since, until)
             stmt = stmt.order_by(a.c.id).limit(batch)
 
             def chunk(conn: Connection):

@@ -167,3 +167,11 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     tally = config.stash.get(_FAULT_TALLY, None)
     if tally is not None and tally.injected:
         terminalreporter.write_line(tally.line(), bold=True, red=bool(tally.lost or tally.survived < tally.injected))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.services)])
+def db_url(request, tmp_path):
+    """The same test on a SQLite file and on a throwaway PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'warta.sqlite'}"
+    return request.getfixturevalue("pg_url")

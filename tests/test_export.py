@@ -52,13 +52,6 @@ def item(i: int, *, site: str = SITE, section: str = "ekonomi",
                           "fetched_at": "2023-12-06T00:00:00+00:00"}, article=article)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.services)])
-def db_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'warta.sqlite'}"
-    return request.getfixturevalue("pg_url")
-
-
 @pytest.fixture
 def archive(tmp_path):
     archive = Archive(f"sqlite:///{tmp_path / 'warta.sqlite'}")

@@ -67,13 +67,6 @@ def make_item(i: int, *, version: int = 1, site: str = SITE, url: str | None = N
     return PageItem(page=page, article=article)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.services)])
-def db_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'warta.sqlite'}"
-    return request.getfixturevalue("pg_url")
-
-
 @pytest.fixture
 def archive(db_url):
     archive = Archive(db_url)
