@@ -119,22 +119,38 @@ def run_child(cmd: Sequence[str], *, cwd: Path | str = REPO, env: dict[str, str]
         start = time.perf_counter()
         proc = subprocess.Popen(list(cmd), cwd=str(cwd), env=env, stdout=out, stderr=err)
         deadline = start + timeout
+        hwm_kib = 0
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
+            hwm_kib = max(hwm_kib, _vm_hwm_kib(proc.pid))
             if time.perf_counter() > deadline:
                 proc.kill()
                 pid, status, usage = os.wait4(proc.pid, 0)
                 break
-            time.sleep(0.02)
+            time.sleep(0.01)
         seconds = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        # ru_maxrss is in KiB on Linux
-        return ChildResult(proc.returncode, seconds, usage.ru_maxrss / 1024,
+        # VmHWM (the peak RSS of the program since its exec) read while it runs: it only
+        # grows, so the last reading is the peak.  Not ru_maxrss: Linux carries the
+        # parent's RSS at fork over into the child's ru_maxrss.
+        rss_kib = hwm_kib or usage.ru_maxrss
+        return ChildResult(proc.returncode, seconds, rss_kib / 1024,
                            "" if stdout_path else out.read(), err.read())
+
+
+def _vm_hwm_kib(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 def child_env(**extra: str) -> dict[str, str]:

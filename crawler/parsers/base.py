@@ -472,12 +472,22 @@ def _link_density(el: Any) -> float:
     return links / total if total else 0.0
 
 
-def best_blocks(root: Any) -> list:
+def best_blocks(root: Any, scores: dict | None = None) -> list:
     """Candidate body containers, best first (readability-style): every
     paragraph (a ``<p>``, or text sitting directly in a container between
     ``<br>``s) scores its non-link text length to its container and half of it
-    to the container's parent; the score is then weighted by the container's
-    link density."""
+    to the container's parent (:func:`block_scores`); the score is then
+    weighted by the container's link density."""
+    if scores is None:
+        scores = block_scores(root)
+    ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:8]
+    weighted = [(el, score * (1.0 - _link_density(el))) for el, score in ranked]
+    weighted.sort(key=lambda kv: kv[1], reverse=True)
+    return [el for el, score in weighted if score >= 100]
+
+
+def block_scores(root: Any) -> dict:
+    """Unweighted paragraph-text score of every container (see :func:`best_blocks`)."""
     scores: dict[Any, float] = {}
     for el in root.iter():
         tag = el.tag
@@ -512,10 +522,7 @@ def best_blocks(root: Any) -> list:
                 parent = el.getparent()
                 if parent is not None:
                     scores[parent] = scores.get(parent, 0.0) + own / 2
-    ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:8]
-    weighted = [(el, score * (1.0 - _link_density(el))) for el, score in ranked]
-    weighted.sort(key=lambda kv: kv[1], reverse=True)
-    return [el for el, score in weighted if score >= 100]
+    return scores
 
 
 # ---------------------------------------------------------------------------
@@ -1025,14 +1032,65 @@ class ArticlePage:
     def generic_largest_block(self) -> tuple[list[str], list[str], str | None]:
         if self.root is None:
             return [], [], None
-        for container in best_blocks(self.root)[:3]:
+        scores = block_scores(self.root)
+        for container in best_blocks(self.root, scores)[:3]:
             if self._in_furniture(container, include_self=True):
                 continue
             raw = block_paragraphs(container, self.generic_skip)
             kept = T.clean_paragraphs(raw)
-            if sum(len(p) for p in kept) >= self.MIN_BLOCK_CHARS:
+            size = sum(len(p) for p in kept)
+            if size >= self.MIN_BLOCK_CHARS:
+                raw, kept = self._merge_neighbours(container, raw, kept, size)
                 return kept, raw, "largest-block"
         return [], [], None
+
+    #: how many levels above the densest block its siblings are merged in
+    MERGE_LEVELS: ClassVar[int] = 2
+
+    def _merge_neighbours(self, container: Any, raw: list[str], kept: list[str],
+                          size: int) -> tuple[list[str], list[str]]:
+        """The densest block plus the prose of its neighbours: siblings of the
+        block (and of its parent, ...) that hold sentences rather than links or
+        furniture -- a body split over several containers by ads, or paragraphs
+        in sibling ``<div>``s.  Document order is kept."""
+        before: list[tuple[list[str], list[str]]] = []
+        after: list[tuple[list[str], list[str]]] = []
+        node = container
+        for _level in range(self.MERGE_LEVELS):
+            parent = node.getparent()
+            if parent is None or parent.tag in ("body", "html"):
+                break
+            seen_node = False
+            level_before: list[tuple[list[str], list[str]]] = []
+            for sib in parent:
+                if sib is node:
+                    seen_node = True
+                    continue
+                found = self._neighbour_prose(sib, size)
+                if found is not None:
+                    (after if seen_node else level_before).append(found)
+            before = level_before + before
+            node = parent
+        if not before and not after:
+            return raw, kept
+        parts = before + [(raw, kept)] + after
+        return [p for r, _k in parts for p in r], [p for _r, k in parts for p in k]
+
+    def _neighbour_prose(self, el: Any, size: int) -> tuple[list[str], list[str]] | None:
+        tag = el.tag
+        if not isinstance(tag, str) or tag in _HEADING_TAGS or self.generic_skip(el):
+            return None
+        marks = f"{el.get('class') or ''} {el.get('id') or ''}"
+        if marks.strip() and _NEIGHBOUR_FURNITURE_RE.search(marks[:300]):
+            return None
+        if tag not in _PARA_TAGS and _link_density(el) > 0.25:
+            return None
+        raw = block_paragraphs(el, self.generic_skip)
+        kept = T.clean_paragraphs(raw)
+        prose = sum(len(p) for p in kept if len(p) >= 80 and _SENTENCE_END_RE.search(p[-3:]))
+        if prose >= max(80, 0.05 * size) if tag == "p" else prose >= max(150, 0.1 * size):
+            return raw, kept
+        return None
 
     #: trafilatura is skipped on documents with more elements than this: its cost
     #: (~0.1 ms per element) would block the crawl for minutes on a hostile 8 MB page
@@ -1607,6 +1665,17 @@ _FURNITURE_CLASS_RE = re.compile(
     r"recommend\w*|footer|share\w*|baca-?juga\w*|ads?)(?=$|[\s_-])",
     re.IGNORECASE,
 )
+
+
+#: class / id words of a container that is never part of the body next to it
+_NEIGHBOUR_FURNITURE_RE = re.compile(
+    r"comment|related|terkait|share|sharing|social|sidebar|widget|recommend|popular|footer|"
+    r"author|bio\b|newsletter|subscri|nav|menu|breadcrumb|tags?\b|topik|promo|banner|iklan|\bads?\b|advert|"
+    r"baca-?juga|lihat-?juga|read-?more|more-?stories|next|prev|pagination|caption|credit|copyright|disclaimer",
+    re.IGNORECASE,
+)
+_SENTENCE_END_RE = re.compile(r"[.!?。”\"'»)]")
+_HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "header", "hgroup"})
 
 
 def _dedupe(values: Iterable[str]) -> list[str]:
