@@ -126,3 +126,46 @@ def test_never_raises_on_garbage(html):
     for fn in (parse_generic, parse_article):
         rec = fn(html, "https://contoh.id/berita/1/x")
         assert isinstance(rec, dict) and "headline" in rec
+
+
+def _para(words: str, n: int) -> str:
+    return "".join(f"<p>{words} kalimat nomor {i} yang cukup panjang untuk dihitung sebagai paragraf isi artikel.</p>"
+                   for i in range(n))
+
+
+def test_body_split_by_ad_merges_sibling_blocks_but_not_comments(monkeypatch):
+    from crawler.parsers.base import ArticlePage
+
+    monkeypatch.setattr(ArticlePage, "library_body", lambda self: ([], [], None))  # our finder alone
+    html = ("<html><body><div class='post'><h1>Judul Berita Terbelah</h1>"
+            f"<div class='content-part'><div class='txt'>{_para('Bagian pertama', 8)}</div></div>"
+            "<div class='iklan-slot'><a href='/x'>Pasang iklan</a></div>"
+            f"<div class='content-part'><div class='txt'>{_para('Bagian kedua', 3)}</div></div>"
+            f"<div class='comment-list'>{_para('Komentar pembaca', 3)}</div>"
+            "</div></body></html>")
+    rec = parse_generic(html, "https://contoh.id/read/2024/01/02/1/terbelah")
+    assert "Bagian pertama kalimat nomor 0" in rec["body"]
+    assert "Bagian kedua kalimat nomor 2" in rec["body"]
+    assert rec["body"].index("Bagian pertama") < rec["body"].index("Bagian kedua")
+    assert "Komentar pembaca" not in rec["body"]
+
+
+def test_article_with_linked_headings_in_sidebar_is_not_a_listing():
+    sidebar = "".join(f"<h3><a href='/read/2024/01/0{i}/{i}/lain'>Berita lain {i}</a></h3>" for i in range(1, 6))
+    html = (f"<html><body><h1>Judul Artikel Panjang</h1><div class='isi'>{_para('Isi utama', 20)}</div>"
+            f"<div class='kolom'>{sidebar}</div></body></html>")
+    rec = parse_generic(html, "https://contoh.id/read/2024/01/02/9/artikel")
+    assert rec["parse_error"] is None
+    assert "Isi utama kalimat nomor 19" in rec["body"]
+
+
+def test_json_ld_article_body_of_html_markup_and_teaser():
+    body_html = "<p><strong>Oleh Redaksi</strong></p>" + _para("Isi markup", 4)
+    rec = parse_generic(page(ld({"@type": "NewsArticle", "headline": "Judul", "articleBody": body_html})),
+                        "https://contoh.id/berita/1/judul")
+    assert "<p>" not in rec["body"] and "Isi markup kalimat nomor 3" in rec["body"]
+    teaser = "Kalimat isi berita nomor 0 yang cukup panjang untuk dihitung sebagai paragraf artikel. " * 3
+    rec = parse_generic(page(ld({"@type": "NewsArticle", "headline": "Judul", "articleBody": teaser}),
+                             BODY + BODY.replace("Kalimat", "Lanjutan")),
+                        "https://contoh.id/berita/1/judul")
+    assert "Lanjutan isi berita nomor 4" in rec["body"]

@@ -956,9 +956,19 @@ class ArticlePage:
         installed).  Our Indonesian boilerplate rules apply to every source."""
         body = _as_str(self.jsonld_article.get("articleBody"))
         if body and body.strip():
-            raw = T.normalize_multiline(body).split("\n\n")
+            if _HTML_IN_TEXT_RE.search(body[:2000]):  # an articleBody of markup
+                tree = parse_html(f"<div>{body}</div>")
+                raw = block_paragraphs(tree, self.generic_skip) if tree is not None else []
+            else:
+                raw = T.normalize_multiline(body).split("\n\n")
             kept = [p for p in raw if not T.is_boilerplate(p)]
-            if sum(len(p) for p in kept) >= self.MIN_BLOCK_CHARS:
+            size = sum(len(p) for p in kept)
+            if size >= self.MIN_BLOCK_CHARS:
+                if size < self.LIBRARY_CHECK_CHARS:
+                    # a cut-down articleBody (a teaser, the first part): the page's own longer text wins
+                    block = self.generic_largest_block()
+                    if sum(map(len, block[0])) > 1.3 * size:
+                        return block
                 return kept, raw, "json-ld"
             if kept:  # a short articleBody: a teaser unless the page holds no longer text
                 block = self.generic_largest_block()
@@ -969,13 +979,18 @@ class ArticlePage:
         if micro is not None:
             raw = block_paragraphs(micro, self.generic_skip)
             kept = T.clean_paragraphs(raw)
-            if sum(len(p) for p in kept) >= self.MIN_BLOCK_CHARS:
+            size = sum(len(p) for p in kept)
+            if size >= self.MIN_BLOCK_CHARS:
+                if size < self.LIBRARY_CHECK_CHARS and not self.looks_like_listing():
+                    block = self.generic_largest_block()  # a microdata body that is one part of the text
+                    if sum(map(len, block[0])) > 1.3 * size:
+                        return block
                 return kept, raw, "microdata"
         if self.looks_like_listing():
             return [], [], None
         found = self.generic_largest_block()
         if found[0]:
-            if sum(map(len, found[0])) < self.LIBRARY_CHECK_CHARS:
+            if self._memo.get("block_core_chars", 0) < self.LIBRARY_CHECK_CHARS:
                 # low confidence: a short densest block is often one part of a body the
                 # density finder split (measured on the trafilatura set); trafilatura's
                 # text wins when it is longer
@@ -1009,9 +1024,23 @@ class ArticlePage:
                         a = h.find(".//a[@href]")
                         if a is not None and a.get("href") and GENERIC_ARTICLE_PATH_RE.search(a.get("href")):
                             linked += 1
-                result = linked >= 4
+                result = linked >= 4 and not self._dominant_block()
         self._memo["listing"] = result
         return result
+
+    def _dominant_block(self) -> bool:
+        """One container holds a long run of prose and none of the page's
+        headings: an article page with linked headings in its sidebar /
+        related lists, not a listing (whose items sit in the densest block)."""
+        for container in best_blocks(self.root)[:1]:
+            if any(h.find(".//a[@href]") is not None for h in container.iter("h2", "h3", "h4")):
+                return False
+            prose = sum(len(p) for p in block_paragraphs(container, self.generic_skip) if len(p) >= 80)
+            return prose >= self.DOMINANT_BLOCK_CHARS
+        return False
+
+    #: prose in one heading-free container that makes a page an article, not a listing
+    DOMINANT_BLOCK_CHARS: ClassVar[int] = 1500
 
     #: a largest block shorter than this is not an article body
     MIN_BLOCK_CHARS: ClassVar[int] = 200
@@ -1040,6 +1069,7 @@ class ArticlePage:
             kept = T.clean_paragraphs(raw)
             size = sum(len(p) for p in kept)
             if size >= self.MIN_BLOCK_CHARS:
+                self._memo["block_core_chars"] = size
                 raw, kept = self._merge_neighbours(container, raw, kept, size)
                 return kept, raw, "largest-block"
         return [], [], None
@@ -1089,7 +1119,9 @@ class ArticlePage:
         kept = T.clean_paragraphs(raw)
         prose = sum(len(p) for p in kept if len(p) >= 80 and _SENTENCE_END_RE.search(p[-3:]))
         if prose >= max(80, 0.05 * size) if tag == "p" else prose >= max(150, 0.1 * size):
-            return raw, kept
+            # only sentences: labels, headings and datelines of a neighbour are furniture as often as not
+            kept = [p for p in kept if len(p) >= 80 or _SENTENCE_END_RE.search(p[-2:])]
+            return kept, kept
         return None
 
     #: trafilatura is skipped on documents with more elements than this: its cost
@@ -1674,7 +1706,8 @@ _NEIGHBOUR_FURNITURE_RE = re.compile(
     r"baca-?juga|lihat-?juga|read-?more|more-?stories|next|prev|pagination|caption|credit|copyright|disclaimer",
     re.IGNORECASE,
 )
-_SENTENCE_END_RE = re.compile(r"[.!?。”\"'»)]")
+_HTML_IN_TEXT_RE = re.compile(r"<(?:p|br|div|strong|em|a|span|h[1-6])\b[^>]*>", re.IGNORECASE)
+_SENTENCE_END_RE = re.compile(r"[.!?。”\"'»]")
 _HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "header", "hgroup"})
 
 
