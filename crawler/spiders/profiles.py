@@ -59,6 +59,14 @@ class ProfileSpider(ArchiveSpider):
         base, parts = urlsplit(self.base_url), urlsplit(url)
         return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, ""))
 
+    def rebase_link(self, url: str) -> str:
+        """A link found on a page, moved to ``base_url`` when it points at the profile's own
+        domains (a mirror crawl must never wander off to the real site)."""
+        host = (urlsplit(url).hostname or "").lower()
+        if any(host == d or host.endswith("." + d) for d in self.profile.domains):
+            return self.rebase(url)
+        return url
+
     def index_url(self, template: str, page: int, day=None) -> str:
         fmt = day.strftime(self.profile.discovery.date_format) if day is not None else ""
         return self.rebase(template.format(page=page, date=fmt))
@@ -103,7 +111,8 @@ class ProfileSpider(ArchiveSpider):
 
     # -- discovery callbacks ---------------------------------------------------------
     def schedule(self, candidates: list[dict[str, Any]]):
-        candidates = [c for c in candidates if self.is_article(c["url"]) and self.in_window(c.get("published_at"))]
+        candidates = [{**c, "url": self.rebase_link(c["url"])} for c in candidates
+                      if self.is_article(c["url"]) and self.in_window(c.get("published_at"))]
         stored = self.already_stored(c["url"] for c in candidates) if candidates else set()
         for c in candidates:
             if c["url"] in stored:
@@ -124,7 +133,8 @@ class ProfileSpider(ArchiveSpider):
             return
         page = response.meta.get("page", 1)
         if listing["next_url"]:
-            yield self.discovery_request(listing["next_url"], "listing", {**response.meta, "page": page + 1})
+            yield self.discovery_request(self.rebase_link(listing["next_url"]), "listing",
+                                         {**response.meta, "page": page + 1})
         elif response.meta.get("template") and page < self.max_pages:
             url = self.index_url(response.meta["template"], page + 1, response.meta.get("day"))
             yield self.discovery_request(url, "listing", {"template": response.meta["template"], "page": page + 1,
@@ -138,7 +148,7 @@ class ProfileSpider(ArchiveSpider):
         yield self.listing_item(response)
         doc = parse_sitemap(response.body)
         for url in doc["sitemaps"]:
-            yield self.discovery_request(url, "sitemap")
+            yield self.discovery_request(self.rebase_link(url), "sitemap")
         yield from self.schedule([{"url": u["url"], "published_at": self._when(u["published"] or u["lastmod"])}
                                   for u in doc["urls"]])
 
@@ -151,7 +161,8 @@ class ProfileSpider(ArchiveSpider):
     def parse_article_page(self, response: Response):
         item = self.article_item(response)
         article = item["article"] or {}
-        rest = page_links(self.decode(response), response.url, self.profile) if not article.get("parse_error") else []
+        rest = ([self.rebase_link(u) for u in page_links(self.decode(response), response.url, self.profile)]
+                if not article.get("parse_error") else [])
         if not rest:
             yield item
             return
