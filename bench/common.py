@@ -107,6 +107,7 @@ class ChildResult:
     max_rss_mb: float
     stdout: str
     stderr: str
+    cpu_seconds: float = 0.0
 
 
 def run_child(cmd: Sequence[str], *, cwd: Path | str = REPO, env: dict[str, str] | None = None,
@@ -139,7 +140,8 @@ def run_child(cmd: Sequence[str], *, cwd: Path | str = REPO, env: dict[str, str]
         # parent's RSS at fork over into the child's ru_maxrss.
         rss_kib = hwm_kib or usage.ru_maxrss
         return ChildResult(proc.returncode, seconds, rss_kib / 1024,
-                           "" if stdout_path else out.read(), err.read())
+                           "" if stdout_path else out.read(), err.read(),
+                           usage.ru_utime + usage.ru_stime)
 
 
 def _vm_hwm_kib(pid: int) -> int:
@@ -177,22 +179,21 @@ class MirrorProcess:
     def __enter__(self) -> "MirrorProcess":
         cmd = [PYTHON, "-m", "crawler.mirror", "--host", "127.0.0.1", "--port", "0",
                "--articles", str(self.articles), "--seed", str(self.seed)]
-        self.proc = subprocess.Popen(cmd, cwd=str(REPO), env=child_env(), stdout=subprocess.PIPE,
+        # its output goes to a file (a pipe we stopped reading would break the mirror)
+        self._out = tempfile.TemporaryFile("w+")
+        self.proc = subprocess.Popen(cmd, cwd=str(REPO), env=child_env(), stdout=self._out,
                                      stderr=subprocess.DEVNULL, text=True)
-        assert self.proc.stdout is not None
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
-                break
-            m = re.search(r"http://127\.0\.0\.1:\d+", line)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            self._out.seek(0)
+            m = re.search(r"http://127\.0\.0\.1:\d+", self._out.read())
             if m:
                 self.url = m.group(0)
                 break
+            time.sleep(0.05)
         if not self.url:
             self.__exit__()
             raise RuntimeError("the mirror did not start")
-        self.proc.stdout.close()  # it prints nothing else we need
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -203,6 +204,10 @@ class MirrorProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        out = getattr(self, "_out", None)
+        if out is not None:
+            out.close()
+            self._out = None
 
 
 # ---------------------------------------------------------------------------------

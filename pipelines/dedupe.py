@@ -57,7 +57,9 @@ def canonicalize_url(url: str) -> str:
     return _canonicalize(url)
 
 
-@lru_cache(maxsize=16384)
+# bounded small: the same URL is canonicalised a few times within one batch (spider,
+# dedupe, store); a large cache only makes a crawl's memory grow with its size
+@lru_cache(maxsize=4096)
 def _canonicalize(url: str) -> str:
     # One pass is normally a fixed point; a few more make odd input (whitespace left
     # in front of a removed fragment, nested AMP markers...) idempotent as well.

@@ -36,7 +36,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import IO, Any
 
 from storage.models import Article
@@ -223,12 +223,166 @@ def export_csv(
         writer = csv.writer(stream, delimiter=delimiter, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
         writer.writerow(cols)
         count = 0
+        lines = _sqlite_csv_lines(archive, cols, site, section, since, until, batch, delimiter)
+        if lines is not None:  # the same bytes, 4-5x faster (see _sqlite_csv_lines)
+            write = stream.write
+            for line in (lines if progress is None else _with_progress(lines, progress)):
+                write(line)
+                count += 1
+            return count
         for row in _rows(archive, cols, site, section, since, until, batch, progress):
             writer.writerow([_csv_cell(row[c]) for c in cols])
             count += 1
         return count
     finally:
         text.close()
+
+
+# --- CSV fast path (SQLite) ---------------------------------------------------------
+# Exactly the bytes of the general path (``csv.writer`` over ``_csv_cell(row[c])`` of
+# ``iter_articles`` rows), 4-5x faster on a large archive (bench/bench_export.py):
+# rows are read from the driver's cursor as stored (no SQLAlchemy result processing,
+# no per-row dict), each column is converted by one function chosen up front (JSON
+# and timestamp columns from their stored text), and lines are quoted with ``str``
+# methods instead of ``csv.writer``'s per-character loop (``QUOTE_MINIMAL``: a cell
+# containing the delimiter, ``"``, CR or LF is quoted, quotes doubled).
+
+_FORMULA_FIRST = frozenset(FORMULA_PREFIXES)
+_SINGLE_CHAR_PREFIXES = all(len(p) == 1 for p in FORMULA_PREFIXES)
+_INVISIBLE_SET = frozenset(_INVISIBLE_LEAD)
+
+
+def _text_cell(value: Any) -> Any:
+    """``_csv_cell`` for a text column (identical output, cheaper for ``str``)."""
+    if value.__class__ is not str or not _SINGLE_CHAR_PREFIXES:
+        return "" if value is None else _csv_cell(value)
+    if value:
+        first = value[0]
+        if first in _FORMULA_FIRST or (first in _INVISIBLE_SET
+                                       and value.lstrip(_INVISIBLE_LEAD).startswith(FORMULA_PREFIXES)):
+            return "'" + value
+    return value
+
+
+def _json_cell(value: Any) -> Any:
+    """``_csv_cell`` of a JSON column's decoded value, from the stored JSON text."""
+    if value.__class__ is str:
+        if value == "[]" or value == "null":
+            return ""
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return _text_cell(value)
+        if value.__class__ is list:
+            try:
+                return _text_cell(LIST_SEPARATOR.join(value))  # the usual list of strings
+            except TypeError:
+                pass
+    return "" if value is None else _csv_cell(value)
+
+
+def _utc_cell(value: Any) -> Any:
+    """``_csv_cell`` of a :class:`~storage.models.UTCDateTime` value (stored as naive UTC text)."""
+    if value.__class__ is str:
+        if len(value) == 26 and value[10] == " " and value[19] == ".":  # "YYYY-MM-DD HH:MM:SS.ffffff"
+            # what isoformat() of the aware UTC datetime gives, without building it
+            if value.endswith(".000000"):
+                return f"{value[:10]}T{value[11:19]}+00:00"
+            return f"{value[:10]}T{value[11:]}+00:00"
+        try:
+            value = datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
+        except ValueError:
+            return _text_cell(value)
+    elif isinstance(value, datetime):
+        value = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    return "" if value is None else _csv_cell(value)
+
+
+def _quoted(converter, delimiter: str):
+    """``converter`` followed by ``csv.writer``'s QUOTE_MINIMAL quoting of the cell."""
+
+    def cell(value: Any) -> str:
+        text = converter(value)
+        if text.__class__ is not str:
+            text = str(text)  # numbers: what csv.writer writes for them
+        if '"' in text:
+            return '"' + text.replace('"', '""') + '"'
+        if delimiter in text or "\n" in text or "\r" in text:
+            return '"' + text + '"'
+        return text
+
+    return cell
+
+
+def _quoted_text(delimiter: str):
+    """``_quoted(_text_cell, delimiter)`` in one call (most columns are text)."""
+    formula_first, invisible, invisible_lead = _FORMULA_FIRST, _INVISIBLE_SET, _INVISIBLE_LEAD
+    if not _SINGLE_CHAR_PREFIXES:  # pragma: no cover - FORMULA_PREFIXES are single characters
+        return _quoted(_text_cell, delimiter)
+
+    def cell(text: Any) -> str:
+        if text.__class__ is not str:
+            if text is None:
+                return ""
+            text = _csv_cell(text)
+            if text.__class__ is not str:
+                return str(text)
+        if not text:
+            return text
+        first = text[0]
+        if first in formula_first or (first in invisible and text.lstrip(invisible_lead).startswith(FORMULA_PREFIXES)):
+            text = "'" + text
+        if '"' in text:
+            return '"' + text.replace('"', '""') + '"'
+        if delimiter in text or "\n" in text or "\r" in text:
+            return '"' + text + '"'
+        return text
+
+    return cell
+
+
+def _sqlite_csv_lines(archive, cols: list[str], site, section, since, until, batch: int,
+                      delimiter: str) -> Iterator[str] | None:
+    """CSV lines (``\\r\\n``-terminated) straight from SQLite, or ``None`` where the general
+    path must be used (not a SQLite :class:`~storage.repository.Archive`, a one-column
+    export, an unusual delimiter)."""
+    if (getattr(archive, "dialect", None) != "sqlite" or not hasattr(archive, "article_query")
+            or len(cols) < 2 or len(delimiter) != 1 or delimiter in ' "\r\n'):
+        return None
+    from sqlalchemy import JSON
+
+    from storage.models import UTCDateTime
+
+    table = Article.__table__
+    cells = []
+    for name in cols:
+        column_type = table.c[name].type
+        if isinstance(column_type, JSON):
+            cells.append(_quoted(_json_cell, delimiter))
+        elif isinstance(column_type, UTCDateTime):
+            cells.append(_quoted(_utc_cell, delimiter))
+        else:
+            cells.append(_quoted_text(delimiter))
+    # the filters' parameters are bound by SQLAlchemy; rows come from the driver's cursor
+    stmt = archive.article_query(site, section, since, until, cols)
+    engine = archive.engine
+    join = delimiter.join
+
+    def lines() -> Iterator[str]:
+        with engine.connect() as conn:
+            result = conn.execute(stmt)
+            try:
+                fetch = result.cursor.fetchmany
+                while True:
+                    chunk = fetch(batch)
+                    if not chunk:
+                        break
+                    for row in chunk:
+                        yield join([cell(value) for cell, value in zip(cells, row)]) + "\r\n"
+            finally:
+                result.close()
+
+    return lines()
 
 
 def export_jsonl(

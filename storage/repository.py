@@ -566,6 +566,7 @@ class Archive:
         if article is not None:
             parse_error = article.get("parse_error") or parse_error
         status = page.get("status")
+        body_sha256 = hashlib.sha256(body).hexdigest() if body is not None else None  # once, used twice
         prep.page_row = {
             "url": url,
             "url_key": page.get("url_key") or (canonicalize_url(url) if url else None),
@@ -578,11 +579,11 @@ class Archive:
             # a gzip payload as received (verified by the spider) is kept as is: see docs/archive.md
             "body_gz": page["body_gz"] if page.get("body_gz") is not None
             else (gzip_bytes(body, self.gzip_level) if body is not None else None),
-            "body_sha256": hashlib.sha256(body).hexdigest() if body is not None else None,
+            "body_sha256": body_sha256,
             "content_encoding": page.get("content_encoding"),
             "wire_body": page.get("wire_body"),
             "payload_sha256": page.get("payload_sha256")
-            or (hashlib.sha256(body).hexdigest() if body is not None and not page.get("content_encoding") else None),
+            or (body_sha256 if not page.get("content_encoding") else None),
             "content_type": page.get("content_type") or _header(headers, "content-type"),
             "encoding": page.get("encoding"),
             "parse_error": parse_error,
