@@ -120,6 +120,9 @@ def main(argv: list[str] | None = None) -> int:
         order = {n: i for i, n in enumerate(BENCHES)}
         doc["rows"] = sorted(kept + doc["rows"], key=lambda r: order.get(r.get("extra", {}).get("bench"), 99))
         doc["seconds"] = {**old.get("seconds", {}), **seconds}
+        doc["runs"] = old.get("runs") or [{"command": old.get("command"), "generated_at": old.get("generated_at")}]
+    doc.setdefault("runs", [])
+    doc["runs"].append({"command": command, "generated_at": stamp, "benchmarks": names})
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(doc, indent=1, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
     print(f"\nwritten: {args.json}", file=sys.stderr)

@@ -157,6 +157,8 @@ def _vm_hwm_kib(pid: int) -> int:
 
 def child_env(**extra: str) -> dict[str, str]:
     env = dict(os.environ)
+    # the benchmarks measure the default (SQLite, one process): never a scrapy-redis worker
+    env.pop("WARTA_REDIS_URL", None)
     env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env.update(extra)
     return env
