@@ -5,6 +5,7 @@
     python -m bench --only store,export  # some of: parse dates crawl store export reparse
     python -m bench --json PATH          # default bench/results/latest.json
     python -m bench --workdir DIR        # keep generated archives (reused by later runs)
+    python -m bench --readme             # also rewrite the README's table from the JSON
 
 Each row: the workload, our figure, the peer's figure from the same run, the ratio,
 the target and pass/FAIL.  With ``--only`` the rows of the other benchmarks already in
@@ -26,6 +27,29 @@ from bench.common import REPO, Row, format_table, machine, pending
 
 BENCHES = ("parse", "dates", "crawl", "store", "export", "reparse")
 DEFAULT_JSON = REPO / "bench" / "results" / "latest.json"
+README = REPO / "README.md"
+README_START, README_END = "<!-- bench:table -->", "<!-- /bench:table -->"
+
+
+def readme_table(doc: dict[str, Any]) -> str:
+    """The README's block: when each benchmark ran, the command, and the table of every row
+    in the results JSON (rows of one benchmark always come from one run)."""
+    rows = [Row(**{k: v for k, v in r.items()}) for r in doc.get("rows", [])]
+    runs: dict[str, str] = {}
+    for r in rows:
+        runs.setdefault(r.extra.get("bench", "?"), str(r.extra.get("measured_at", "?"))[:10])
+    when = ", ".join(f"{name} {day}" for name, day in runs.items())
+    return (f"Latest results (`bench/results/latest.json`; measured: {when}; "
+            f"machine: {doc.get('machine', {}).get('cpus', '?')} CPUs):\n\n{format_table(rows)}")
+
+
+def write_readme(doc: dict[str, Any], path: Path = README) -> None:
+    text = path.read_text(encoding="utf-8")
+    start, end = text.find(README_START), text.find(README_END)
+    if start < 0 or end < start:
+        raise SystemExit(f"{path}: markers {README_START} ... {README_END} not found")
+    path.write_text(text[:start + len(README_START)] + "\n" + readme_table(doc) + "\n" + text[end:],
+                    encoding="utf-8")
 
 
 def dates_rows(quick: bool, workdir: Path) -> dict[str, Any]:
@@ -61,6 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", help=f"comma-separated subset of: {' '.join(BENCHES)}")
     ap.add_argument("--json", type=Path, default=DEFAULT_JSON, help="where to write the results (JSON)")
     ap.add_argument("--workdir", type=Path, help="keep generated archives here (default: a temporary directory)")
+    ap.add_argument("--readme", action="store_true",
+                    help=f"rewrite the table between the {README_START!r} / {README_END!r} markers of README.md "
+                         "from the JSON (all rows, each with its own run's date)")
     args = ap.parse_args(argv)
 
     names = [n.strip() for n in args.only.split(",")] if args.only else list(BENCHES)
@@ -126,6 +153,9 @@ def main(argv: list[str] | None = None) -> int:
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(doc, indent=1, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
     print(f"\nwritten: {args.json}", file=sys.stderr)
+    if args.readme:
+        write_readme(doc)
+        print(f"written: {README} (table)", file=sys.stderr)
     failed = [r for r in rows if r.status in ("FAIL", "error")]
     return 1 if any(r.status == "error" for r in failed) else 0
 

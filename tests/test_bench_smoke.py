@@ -166,3 +166,21 @@ def test_export_csv_fast_path_quotes_like_csv_writer():
         assert delimiter.join(cell(c) for c in cells) + "\r\n" == ref.getvalue()
 
     check()
+
+
+def test_readme_table_is_rewritten_between_markers_only(tmp_path):
+    from bench.__main__ import README_END, README_START, write_readme
+
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# T\n\nbefore\n{README_START}\nold table\n{README_END}\nafter ü\n", encoding="utf-8")
+    row = Row("export", "100 rows", 50.0, 100.0, "rows/s", "sqlite3 -csv", 0.5,
+              extra={"bench": "export", "measured_at": "2026-11-28T21:00:00+00:00"})
+    write_readme({"rows": [row.as_dict()], "machine": {"cpus": 2}}, readme)
+    text = readme.read_text(encoding="utf-8")
+    assert "old table" not in text
+    assert text.startswith("# T\n\nbefore\n") and text.endswith(f"{README_END}\nafter ü\n")
+    assert "measured: export 2026-11-28" in text
+    assert "| export | 100 rows | 50.0 rows/s | 100 rows/s sqlite3 -csv | 0.50× | ≥ 0.5× | pass |" in text
+    readme.write_text("no markers\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match="markers"):
+        write_readme({"rows": []}, readme)
