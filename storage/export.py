@@ -32,9 +32,12 @@ Output is ordered by publication time (unknown last), then id.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
+import os
+import re
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timezone
 from typing import IO, Any
@@ -195,6 +198,51 @@ def _with_progress(rows: Iterator[dict[str, Any]], progress: Any, every: int = 5
     report_progress(progress, done)
 
 
+def _reporter(progress: Any):
+    """``report(done)`` for ``progress`` (see crawler.progress); a no-op for ``None``."""
+    if progress is None:
+        return lambda done: None
+    from crawler.progress import report_progress
+
+    return lambda done: report_progress(progress, done)
+
+
+def _utf8_writer(text: "_Text"):
+    """A function writing UTF-8 bytes to ``text``'s stream: straight into the binary
+    stream underneath where there is one (the caller's binary stream, or the buffer of
+    a plain UTF-8 :class:`io.TextIOWrapper` -- opened with ``newline=""`` as for
+    :mod:`csv`: its newline translation is bypassed), else decoded and written as text."""
+    if text.wrapper is not None:
+        text.wrapper.flush()
+        if isinstance(text.out, io.RawIOBase):  # unbuffered: write() may write part of it
+            raw = text.out
+
+            def write_all(data: bytes) -> None:
+                view = memoryview(data)
+                while view:
+                    written = raw.write(view)
+                    if not written:  # None: a non-blocking stream that is not ready
+                        raise BlockingIOError(f"export: could not write to {raw!r}")
+                    view = view[written:]
+
+            return write_all
+        return text.out.write
+    stream = text.stream
+    if (type(stream).write is io.TextIOWrapper.write and os.linesep == "\n"
+            and _is_utf8(getattr(stream, "encoding", None)) and hasattr(stream, "buffer")):
+        stream.flush()
+        return stream.buffer.write
+    write = stream.write
+    return lambda data: write(data.decode("utf-8"))
+
+
+def _is_utf8(encoding: str | None) -> bool:
+    try:
+        return encoding is not None and codecs.lookup(encoding).name == "utf-8"
+    except LookupError:
+        return False
+
+
 def export_csv(
     archive,
     out: IO,
@@ -223,12 +271,18 @@ def export_csv(
         writer = csv.writer(stream, delimiter=delimiter, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
         writer.writerow(cols)
         count = 0
-        lines = _sqlite_csv_lines(archive, cols, site, section, since, until, batch, delimiter)
-        if lines is not None:  # the same bytes, 4-5x faster (see _sqlite_csv_lines)
-            write = stream.write
-            for line in (lines if progress is None else _with_progress(lines, progress)):
-                write(line)
-                count += 1
+        chunks = _sqlite_csv_lines(archive, cols, site, section, since, until, batch, delimiter)
+        if chunks is not None:  # the same bytes, several times faster (see _sqlite_csv_lines)
+            report = _reporter(progress)
+            write = _utf8_writer(text)
+            try:
+                for data, rows in chunks:
+                    write(data)
+                    count += rows
+                    report(count)
+            finally:
+                chunks.close()  # the connection goes back to the pool also on errors
+            report(count)
             return count
         for row in _rows(archive, cols, site, section, since, until, batch, progress):
             writer.writerow([_csv_cell(row[c]) for c in cols])
@@ -240,16 +294,38 @@ def export_csv(
 
 # --- CSV fast path (SQLite) ---------------------------------------------------------
 # Exactly the bytes of the general path (``csv.writer`` over ``_csv_cell(row[c])`` of
-# ``iter_articles`` rows), 4-5x faster on a large archive (bench/bench_export.py):
-# rows are read from the driver's cursor as stored (no SQLAlchemy result processing,
-# no per-row dict), each column is converted by one function chosen up front (JSON
-# and timestamp columns from their stored text), and lines are quoted with ``str``
-# methods instead of ``csv.writer``'s per-character loop (``QUOTE_MINIMAL``: a cell
-# containing the delimiter, ``"``, CR or LF is quoted, quotes doubled).
+# ``iter_articles`` rows), several times faster on a large archive
+# (bench/bench_export.py).  The general path is slow because of per-cell Python work
+# (a function call, type tests and quoting for each of 24 cells of every row), and
+# SQLite functions cost about as much per call as Python's, so neither side may do
+# work per cell in the common case:
+#
+# * SQLite converts what has one fixed text form: a JSON list of plain strings as
+#   Warta stores it (``["a", "b"]``) becomes ``a; b``, a stored UTC timestamp
+#   becomes ISO 8601.  It joins each run of adjacent cells into one *segment*, cells
+#   separated by the byte 0xFF, which never occurs in UTF-8 text, so the cells can
+#   always be told apart again.  ``body`` (long, multi-line) is a segment of its own.
+#   Rows arrive as bytes: no decoding, and no re-encoding on the way out.
+# * Python looks at whole segments: one without ``"``, CR, LF or the delimiter needs
+#   no quoting (a few ``memchr``) and its 0xFF become delimiters (``bytes.replace``);
+#   one regular-expression scan for 0xFF followed by the first byte of a formula or
+#   invisible lead character finds the cells that may need the apostrophe.  Only a
+#   segment that needs quoting is split and quoted cell by cell (``QUOTE_MINIMAL``:
+#   a cell containing the delimiter, ``"``, CR or LF is quoted, quotes doubled).
+# * Rare rows go the exact per-cell way (the row is read again by id): a cell that
+#   starts with a formula / invisible lead character, and anything SQLite leaves
+#   unconverted (it writes a CR instead; also JSON with escapes or other item types,
+#   recognised by a ``"`` or ``\`` left in the converted cell).
+# * ``batch`` rows are fetched at a time and written as one chunk, straight into the
+#   binary stream underneath where there is one.
 
 _FORMULA_FIRST = frozenset(FORMULA_PREFIXES)
 _SINGLE_CHAR_PREFIXES = all(len(p) == 1 for p in FORMULA_PREFIXES)
 _INVISIBLE_SET = frozenset(_INVISIBLE_LEAD)
+#: first characters that make a cell need a closer look (formula or invisible lead)
+_SUSPECT_FIRST = _FORMULA_FIRST | _INVISIBLE_SET
+#: their first UTF-8 bytes
+_SUSPECT_LEAD = frozenset(c.encode()[0] for c in _SUSPECT_FIRST)
 
 
 def _text_cell(value: Any) -> Any:
@@ -341,48 +417,206 @@ def _quoted_text(delimiter: str):
     return cell
 
 
+#: the columns that get a segment of their own (long text that usually needs quoting)
+_OWN_SEGMENT = frozenset({"body"})
+#: what SQLite writes for a cell it does not convert (a CR: the row is redone in Python)
+_SQL_REDO = "char(13)"
+_FF = b"\xff"
+
+
+def _sql_chars(chars: str) -> str:
+    return "char(" + ",".join(str(ord(c)) for c in chars) + ")"
+
+
+def _sql_json_list(col: str) -> str:
+    """SQL for ``_json_cell`` of a JSON list of plain strings stored as ``["a", "b"]``:
+    ``a; b``; NULL for SQL NULL, ``[]`` and ``null``; a CR for other forms.  Escapes
+    (``\\``), other item types or separators leave a ``\\`` or ``"`` in the result,
+    which the Python side treats like the CR."""
+    return (f"CASE WHEN {col} GLOB '[[]\"*\"]' "
+            f"THEN replace(substr({col}, 3, length({col}) - 4), '\", \"', {_sql_chars(LIST_SEPARATOR)}) "
+            # "+": no numeric affinity (the JSON column's) for the comparison
+            f"WHEN +{col} = '[]' OR {col} IS NULL OR +{col} = 'null' THEN NULL ELSE {_SQL_REDO} END")
+
+
+def _sql_utc(col: str) -> str:
+    """SQL for ``_utc_cell`` of the stored ``YYYY-MM-DD HH:MM:SS.ffffff``; a CR otherwise."""
+    return (f"CASE WHEN {col} GLOB '?????????? ????????.000000' "
+            f"THEN printf('%!.10sT%s+00:00', {col}, substr({col}, 12, 8)) "
+            f"WHEN {col} GLOB '?????????? ????????.??????' "
+            f"THEN printf('%!.10sT%s+00:00', {col}, substr({col}, 12)) "
+            f"WHEN {col} IS NULL THEN NULL ELSE {_SQL_REDO} END")
+
+
 def _sqlite_csv_lines(archive, cols: list[str], site, section, since, until, batch: int,
-                      delimiter: str) -> Iterator[str] | None:
-    """CSV lines (``\\r\\n``-terminated) straight from SQLite, or ``None`` where the general
-    path must be used (not a SQLite :class:`~storage.repository.Archive`, a one-column
-    export, an unusual delimiter)."""
+                      delimiter: str) -> Iterator[tuple[bytes, int]] | None:
+    """``(UTF-8 CSV lines, number of rows)`` per ``batch`` rows, straight from SQLite, or
+    ``None`` where the general path must be used (not a SQLite
+    :class:`~storage.repository.Archive`, a one-column export, a delimiter that is
+    not one printable ASCII character or TAB)."""
     if (getattr(archive, "dialect", None) != "sqlite" or not hasattr(archive, "article_query")
-            or len(cols) < 2 or len(delimiter) != 1 or delimiter in ' "\r\n'):
+            or len(cols) < 2 or len(delimiter) != 1 or not (" " < delimiter < "\x7f" or delimiter == "\t")
+            or delimiter == '"' or not _SINGLE_CHAR_PREFIXES):
         return None
-    from sqlalchemy import JSON
+    from sqlalchemy import JSON, literal_column
 
     from storage.models import UTCDateTime
 
     table = Article.__table__
-    cells = []
-    for name in cols:
-        column_type = table.c[name].type
-        if isinstance(column_type, JSON):
-            cells.append(_quoted(_json_cell, delimiter))
-        elif isinstance(column_type, UTCDateTime):
-            cells.append(_quoted(_utc_cell, delimiter))
-        else:
-            cells.append(_quoted_text(delimiter))
-    # the filters' parameters are bound by SQLAlchemy; rows come from the driver's cursor
-    stmt = archive.article_query(site, section, since, until, cols)
     engine = archive.engine
-    join = delimiter.join
+    quote = engine.dialect.identifier_preparer.quote
+    name = {c: f"{quote(table.name)}.{quote(c)}" for c in cols}
+    # segments: (SQL of each cell, whether SQLite converted each cell, a column of its own)
+    segments: list[tuple[list[str], list[bool], bool]] = []
+    exact = []  # the per-cell converters of the exact path
+    for c in cols:
+        column_type = table.c[c].type
+        if isinstance(column_type, JSON):
+            sql, converted = _sql_json_list(name[c]), True
+            exact.append(_quoted(_json_cell, delimiter))
+        elif isinstance(column_type, UTCDateTime):
+            sql, converted = _sql_utc(name[c]), True
+            exact.append(_quoted(_utc_cell, delimiter))
+        else:  # text, and numbers (never changed; a text value in them is treated as text)
+            sql, converted = name[c], False
+            exact.append(_quoted_text(delimiter))
+        if c in _OWN_SEGMENT and not converted:
+            segments.append(([sql], [False], True))
+        elif segments and not segments[-1][2]:
+            segments[-1][0].append(sql)
+            segments[-1][1].append(converted)
+        else:
+            segments.append(([sql], [converted], False))
 
-    def lines() -> Iterator[str]:
-        with engine.connect() as conn:
-            result = conn.execute(stmt)
-            try:
-                fetch = result.cursor.fetchmany
-                while True:
-                    chunk = fetch(batch)
-                    if not chunk:
-                        break
-                    for row in chunk:
-                        yield join([cell(value) for cell, value in zip(cells, row)]) + "\r\n"
-            finally:
-                result.close()
+    def segment_sql(cells: list[str], converted: list[bool]) -> str:
+        if converted == [False]:
+            return f"CAST({cells[0]} AS BLOB)"  # NULL stays None
+        if len(cells) == 1:
+            return f"CAST(ifnull({cells[0]}, '') AS BLOB)"
+        fmt = "ff".join(["2573"] * len(cells))  # "%s" 0xFF "%s" ... (0xFF: not valid UTF-8)
+        return f"CAST(printf(CAST(X'{fmt}' AS TEXT), {', '.join(cells)}) AS BLOB)"
 
-    return lines()
+    # the filters (and their bound parameters) and the order are article_query's
+    stmt = archive.article_query(site, section, since, until, cols).with_only_columns(
+        table.c.id, *[literal_column(segment_sql(cells, flags)) for cells, flags, _ in segments],
+        maintain_column_froms=True,
+    )
+    by_id = f"SELECT {', '.join(name[c] for c in cols)} FROM {quote(table.name)} WHERE {quote(table.name)}.id = ?"
+    process = _row_processor([None if flags == [False] else tuple(flags) for _, flags, _ in segments],
+                             delimiter.encode())
+    return _csv_chunks(engine, stmt, by_id, exact, batch, delimiter, process)
+
+
+def _suspect_char(data: bytes) -> bool:
+    """Whether ``data`` (UTF-8) starts with a formula or invisible lead character."""
+    return data[:4].decode("utf-8", "ignore")[:1] in _SUSPECT_FIRST
+
+
+def _row_processor(kinds: list[tuple[bool, ...] | None], d: bytes):
+    """``process(rows, append, redo)``: append the CSV bytes of the fetched ``rows``
+    (``(id, segment, ...)``) and call ``redo(id)`` for the line of a row that must go
+    the exact per-cell way.
+
+    ``kinds``: per segment ``None`` for a single unconverted cell, else a tuple telling
+    for each of its cells whether SQLite converted it.  The loop is generated for the
+    segment layout (straight-line code per segment: no per-cell work and no inner
+    loop in the common case); per segment:
+
+    * with ``"``, CR, LF or the delimiter (or ``\\`` where a cell was converted): split
+      at 0xFF and quoted cell by cell (:func:`cells`), which also checks each cell's
+      first character and that converted cells came out clean;
+    * otherwise, if its first byte or a byte after a 0xFF may start a formula /
+      invisible lead character and :func:`suspect` confirms it: the exact way;
+      else its 0xFF become delimiters.
+    """
+    D = d[0]
+    FF, Q, QQ = _FF, b'"', b'""'
+    lead = _SUSPECT_LEAD
+    search = re.compile(re.escape(FF) + b"[" + b"".join(re.escape(bytes([b])) for b in sorted(lead)) + b"]").search
+
+    def suspect(seg: bytes) -> bool:
+        """Whether a cell of the 0xFF-separated ``seg`` starts with a suspect character."""
+        return any(cell and cell[0] in lead and _suspect_char(cell) for cell in seg.split(FF))
+
+    def cells(seg: bytes, converted: tuple[bool, ...]) -> bytes | None:
+        """``seg`` quoted cell by cell, or ``None``: the row must go the exact way."""
+        parts = seg.split(FF)
+        for i, cell in enumerate(parts):
+            if converted[i] and (34 in cell or 92 in cell or 13 in cell or 10 in cell):
+                return None  # SQLite did not convert it
+            if cell and cell[0] in lead and _suspect_char(cell):
+                return None
+            if 34 in cell:
+                parts[i] = Q + cell.replace(Q, QQ) + Q
+            elif 10 in cell or 13 in cell or D in cell:
+                parts[i] = Q + cell + Q
+        return d.join(parts)
+
+    names = [f"s{i}" for i in range(len(kinds))]
+    src = ["def process(rows, app, redo):",
+           f"    for rid, {', '.join(names)}{',' if len(names) == 1 else ''} in rows:"]
+    for i, (s, kind) in enumerate(zip(names, kinds)):  # checks (may send the row the exact way)
+        if kind is None:
+            src += [f"        if {s} and {s}[0] in lead and suspect_char({s}):",
+                    "            app(redo(rid))",
+                    "            continue"]
+            continue
+        test = f"34 in {s} or 10 in {s} or 13 in {s} or D in {s}" + (f" or 92 in {s}" if any(kind) else "")
+        first = f"{s}[0] in lead" if len(kind) > 1 else f"{s} and {s}[0] in lead"
+        src += [f"        if {test}:",
+                f"            {s} = cells({s}, K{i})",
+                f"            if {s} is None:",
+                "                app(redo(rid))",
+                "                continue",
+                f"        elif ({first} or search({s}) is not None) and suspect({s}):",
+                "            app(redo(rid))",
+                "            continue",
+                "        else:",
+                f"            {s} = {s}.replace(FF, d)"]
+    for i, (s, kind) in enumerate(zip(names, kinds)):  # output
+        if i:
+            src.append("        app(d)")
+        if kind is None:
+            src += [f"        if {s} is None:",
+                    "            pass",
+                    f"        elif 34 in {s}:",
+                    f"            app(Q); app({s}.replace(Q, QQ)); app(Q)",
+                    f"        elif 10 in {s} or 13 in {s} or D in {s}:",
+                    f"            app(Q); app({s}); app(Q)",
+                    "        else:",
+                    f"            app({s})"]
+        else:
+            src.append(f"        app({s})")
+    src.append("        app(CRLF)")
+    namespace: dict[str, Any] = {"FF": FF, "Q": Q, "QQ": QQ, "CRLF": b"\r\n", "D": D, "d": d, "cells": cells,
+                                 "lead": lead, "search": search, "suspect": suspect, "suspect_char": _suspect_char}
+    namespace.update({f"K{i}": kind for i, kind in enumerate(kinds)})
+    exec("\n".join(src), namespace)  # noqa: S102 - our own code, generated from the column layout
+    return namespace["process"]
+
+
+def _csv_chunks(engine, stmt, by_id: str, exact: list, batch: int, delimiter: str,
+                process) -> Iterator[tuple[bytes, int]]:
+    with engine.connect() as conn:
+        result = conn.execute(stmt)
+        try:
+            fetch = result.cursor.fetchmany  # the driver's rows: no result processing
+            dbapi = conn.connection.dbapi_connection
+
+            def redo(rid: int) -> bytes:
+                """The exact per-cell line of the row with id ``rid`` (same read transaction)."""
+                row = dbapi.execute(by_id, (rid,)).fetchone()
+                return (delimiter.join([cell(value) for cell, value in zip(exact, row)]) + "\r\n").encode()
+
+            while True:
+                rows = fetch(batch)
+                if not rows:
+                    break
+                out: list[bytes] = []
+                process(rows, out.append, redo)
+                yield b"".join(out), len(rows)
+        finally:
+            result.close()
 
 
 def export_jsonl(

@@ -250,3 +250,152 @@ def test_export_memory_is_flat(archive):
         assert (small_rows, big_rows) == (2_000, 20_000)
         # 10x the rows, (roughly) the same memory: rows are streamed, never collected
         assert big_peak < small_peak * 1.5 + 256 * 1024, (fn.__name__, small_peak, big_peak)
+
+
+# --- the SQLite fast path writes exactly the general path's bytes -----------------------------
+
+from storage import export as export_module  # noqa: E402
+
+#: cell values that exercise quoting, the formula guard (also behind invisible lead
+#: characters, and harmless look-alikes) and UTF-8
+TRICKY = [
+    "", "plain", 'with "quotes"', "comma, here", "semi; colon", "tab\there", "line\nbreak", "cr\rhere",
+    "crlf\r\nhere", "pipe | here", "back\\slash", "'quoted", "=", "-", "@", "+", " ", "\u00a0",
+    "=1+1", "+62 812", "-5 persen", "@SUM(A1)", "\t=1", "\r=1", " =1+1", "\n=1", "\u00a0@x", "\ufeff=1",
+    "\u200b+1", "\u3000-1", "\u2028=x", " \u2000\t=x", "\u2000 tanpa formula", "\u201ckutipan\u201d di awal",
+    "\u2013 pisah", "\u00bfqu\u00e9?", "\U0001F600 emoji", "e=mc2", "A-B", "50%", "\x1c=sep", "\x0b@vt",
+]
+#: lists as stored in the JSON columns: plain strings, empty items, escapes, other types
+TRICKY_LISTS = [
+    [], ["a"], ["a", "b"], ["", "x"], ["x", ""], ["a, b", 'c "d"'], ["semi; colon", "x"], ["back\\slash"],
+    ["line\nbreak"], ["a\u0001b"], ["=x", "y"], ["y", "=x"], [" =x"], ["\u2000@x"], ["\u201cq\u201d"],
+    ["[x]", "]"], [1, 2], [None, "x"], [["nested"]], [True], ["\u00e9t\u00e9", "\U0001F600"],
+]
+
+
+def tricky_items() -> list:
+    items = []
+    for i, text in enumerate(TRICKY, 1):
+        lists = TRICKY_LISTS[i % len(TRICKY_LISTS)]
+        items.append(item(i, headline=text, caption=text, body=text or None, dateline=text, editor=text,
+                          published_raw=text, caption_credit=text, byline=lists, tags=[text],
+                          warnings=TRICKY_LISTS[(i * 7) % len(TRICKY_LISTS)],
+                          fetched_at=f"2023-12-06T00:00:{i % 60:02d}.{i * 7919 % 1000000:06d}+00:00" if i % 3
+                          else "2023-12-06T07:00:00+07:00"))
+    for j, lists in enumerate(TRICKY_LISTS, len(items) + 1):
+        items.append(item(j, byline=lists, tags=lists, warnings=lists, updated_at=None, lead_image_url=None))
+    return items
+
+
+def _general_csv(archive, **kwargs) -> bytes:
+    fast = export_module._sqlite_csv_lines
+    export_module._sqlite_csv_lines = lambda *args, **kw: None
+    try:
+        out = io.BytesIO()
+        export_csv(archive, out, **kwargs)
+        return out.getvalue()
+    finally:
+        export_module._sqlite_csv_lines = fast
+
+
+def _fast_csv(archive, **kwargs) -> bytes:
+    out = io.BytesIO()
+    export_csv(archive, out, **kwargs)
+    return out.getvalue()
+
+
+COLUMN_SETS = [
+    None,
+    ["body", "headline"],
+    ["headline", "byline"],
+    ["tags", "body", "fetched_at", "revision", "id", "published_utc", "first_seen_at", "warnings"],
+    ["byline", "tags"],
+    ["field_sources", "body", "site_article_id"],
+]
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t", "|", "-"])
+def test_fast_path_is_byte_identical_to_the_general_path(archive, delimiter):
+    archive.store_batch(tricky_items())
+    for columns in COLUMN_SETS:
+        cols = list(columns or EXPORT_COLUMNS)
+        assert export_module._sqlite_csv_lines(archive, cols, None, None, None, None, 100, delimiter) is not None
+        kwargs = dict(columns=columns, delimiter=delimiter, batch=7)
+        fast, general = _fast_csv(archive, **kwargs), _general_csv(archive, **kwargs)
+        assert fast.decode("utf-8").splitlines() == general.decode("utf-8").splitlines(), (columns, delimiter)
+        assert fast == general
+        assert len(read_csv(fast.decode("utf-8"), delimiter=delimiter)) == len(TRICKY) + len(TRICKY_LISTS) + 1
+
+
+def test_fast_path_neutralises_every_dangerous_prefix(archive):
+    """Every formula character and every invisible lead character before one, in every
+    text and list column, through the fast path."""
+    prefixes = list(export_module.FORMULA_PREFIXES) + [
+        lead + formula for lead in export_module._INVISIBLE_LEAD for formula in ("=", "@", "\t")]
+    columns = ("headline", "editor", "published_raw", "dateline", "caption", "caption_credit", "body", "section",
+               "updated_raw", "language", "parser", "url")
+    items = [item(i, **{c: f"{p}x" for c in columns}, byline=[f"{p}x", "Aman"], tags=[f"{p}x"],
+                  warnings=[f"{p}x"]) for i, p in enumerate(prefixes, 1)]
+    archive.store_batch(items)
+    data = _fast_csv(archive)
+    assert data == _general_csv(archive)
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8"), newline="")))
+    assert len(rows) == len(prefixes)
+    for row in rows:
+        for column in columns + ("byline", "tags", "warnings"):
+            assert row[column].startswith("'"), (column, row[column])
+            assert neutralize_formula(row[column][1:]) == row[column]
+
+
+def test_fast_path_streams_and_stored_oddities(archive, tmp_path):
+    """Text, binary, unbuffered and non-UTF-8 streams; values not written by Warta
+    (JSON in other layouts, invalid JSON, text in a number column, odd timestamps)."""
+    from sqlalchemy import text
+
+    archive.store_batch(tricky_items()[:12])
+    with archive.engine.begin() as conn:
+        for i, (tags, fetched, revision) in enumerate([
+            ('["a","b"]', "2023-12-06 03:00:00", "=1"), (' ["a", "b"]', "2023-12-06 03:00:00.5", "abc"),
+            ('["a", "b"] ', None, "-2"), ('{"k": "=v"}', "2023-12-06 03:00:00.000000", "7"),
+            ('"=just text"', "2023-12-06 03:00:00.000001", 3), ("[1.5, 2]", "2023-12-06T03:00:00", 4),
+        ], 1):
+            conn.execute(text("UPDATE articles SET tags = :t, fetched_at = :f, revision = :r "
+                              "WHERE site_article_id = :i"), {"t": tags, "f": fetched, "r": revision, "i": str(i)})
+    expected = _general_csv(archive, bom=True)
+    assert _fast_csv(archive, bom=True) == expected
+    as_text = io.StringIO(newline="")
+    export_csv(archive, as_text, bom=True)
+    assert as_text.getvalue().encode("utf-8") == expected
+    for name, kwargs in (("text.csv", dict(mode="w", encoding="utf-8", newline="")),
+                         ("binary.csv", dict(mode="wb")), ("raw.csv", dict(mode="wb", buffering=0))):
+        with open(tmp_path / name, **kwargs) as fh:
+            export_csv(archive, fh, bom=True)
+        assert (tmp_path / name).read_bytes() == expected, name
+    with open(tmp_path / "latin.csv", "w", encoding="utf-16", newline="") as fh:
+        export_csv(archive, fh, bom=True)
+    assert (tmp_path / "latin.csv").read_bytes().decode("utf-16").encode("utf-8") == expected
+    # invalid JSON (the general path cannot read it at all): exported as the stored text
+    with archive.engine.begin() as conn:
+        conn.execute(text("UPDATE articles SET tags = :t WHERE site_article_id = '1'"), {"t": "=not json"})
+    rows = read_csv(_fast_csv(archive).decode("utf-8"))
+    assert dict(zip(rows[0], rows[1]))["tags"] == "'=not json"
+
+
+def test_fast_path_reports_progress_and_counts(archive):
+    archive.store_batch([item(i) for i in range(1, 26)])
+    seen = []
+    assert export_csv(archive, io.StringIO(newline=""), batch=10,
+                      progress=lambda done, total=None: seen.append(done)) == 25
+    assert seen[-1] == 25 and seen == sorted(seen)
+
+
+@pytest.mark.services
+def test_sqlite_and_postgresql_exports_agree(tmp_path, pg_url):
+    """SQLite (fast path) and PostgreSQL (general path): the same bytes."""
+    exports = []
+    for url in (f"sqlite:///{tmp_path / 'agree.sqlite'}", pg_url):
+        with Archive(url) as archive:
+            archive.store_batch(tricky_items())
+            exports.append([_fast_csv(archive, delimiter=d, columns=c) for d in (",", ";")
+                            for c in (None, ["tags", "body", "fetched_at", "revision"])])
+    assert exports[0] == exports[1]
