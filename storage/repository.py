@@ -427,7 +427,7 @@ class Archive:
             if not os.path.exists(u.database):
                 self.engine.dispose()
                 raise ArchiveError(f"no archive at {u.database} (run `warta db upgrade` to create one)")
-        current = self._read(lambda conn: migrations.MigrationContext.configure(conn).get_current_revision())
+        current = self._read(migrations.current_revision)
         if current != migrations.head():
             self.engine.dispose()
             raise ArchiveError(

@@ -509,6 +509,35 @@ def test_insert_race_is_resolved_by_the_database(db_url):
 # -- migrations -------------------------------------------------------------------------------
 
 
+def test_schema_check_agrees_with_alembic_without_importing_it(db_url, tmp_path):
+    """``head()`` / ``current_revision()`` read the scripts and ``alembic_version``
+    themselves (Alembic's imports cost every CLI command ~0.3 s): same answers as Alembic."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    assert migrations.head() == ScriptDirectory.from_config(migrations.alembic_config()).get_current_head()
+    engine = create_engine(db_url)
+    try:
+        for step in ("empty", "0001", "head"):
+            if step != "empty":
+                migrations.upgrade(engine, step)
+            with engine.connect() as conn:
+                assert migrations.current_revision(conn) == MigrationContext.configure(conn).get_current_revision()
+        with engine.connect() as conn:
+            assert migrations.current_revision(conn) == migrations.head()
+    finally:
+        engine.dispose()
+    # opening an up-to-date archive for reading loads no Alembic module at all
+    db = tmp_path / "a.sqlite"
+    migrations.upgrade(f"sqlite:///{db}")
+    code = ("import sys; from storage.repository import Archive; "
+            f"Archive({f'sqlite:///{db}'!r}, create=False).dispose(); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
 def test_upgrade_on_empty_database(db_url):
     assert migrations.current(db_url) is None
     migrations.upgrade(db_url)

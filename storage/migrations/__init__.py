@@ -7,21 +7,25 @@
 * :func:`alembic_config` — an :class:`alembic.config.Config` for other commands, e.g.
   ``command.revision(alembic_config(url), autogenerate=True, message="...")``.
 * :func:`current` / :func:`head` — the database's revision and the scripts' head.
+
+Checking that a database is at head (every ``Archive``, every CLI command) does not
+import Alembic: :func:`head` reads the ``revision`` / ``down_revision`` lines of the
+scripts and :func:`current_revision` reads ``alembic_version``.  Alembic (about 0.3 s
+of imports and script parsing) loads only when there is something to migrate.
 """
 
 from __future__ import annotations
 
+import ast
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 if TYPE_CHECKING:
+    from alembic.config import Config
     from sqlalchemy.engine import Connection, Engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent
@@ -29,12 +33,14 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent
 _PG_MIGRATION_LOCK = 0x57415254  # "WART"
 
 
-def alembic_config(url: str | None = None, connection: "Connection | None" = None) -> Config:
+def alembic_config(url: str | None = None, connection: "Connection | None" = None) -> "Config":
     """Return an Alembic config pointing at this package.
 
     The URL is passed through ``config.attributes`` (not the ini option) so that
     passwords containing ``%`` need no escaping.
     """
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("version_locations", str(MIGRATIONS_DIR / "versions"))
@@ -46,10 +52,40 @@ def alembic_config(url: str | None = None, connection: "Connection | None" = Non
     return cfg
 
 
+_REVISION_LINE = re.compile(r"^(revision|down_revision)\s*(?::[^=\n]*)?=\s*(.+?)\s*$", re.M)
+
+
 @lru_cache(maxsize=1)
 def head() -> str | None:
-    """The head revision of the migration scripts."""
+    """The head revision of the migration scripts: the one revision no other script
+    names as its ``down_revision`` (Alembic's own answer when that is not one)."""
+    revisions: set[str] = set()
+    downs: set[str] = set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        found = dict(_REVISION_LINE.findall(path.read_text(encoding="utf-8")))
+        if "revision" not in found:
+            continue
+        revisions.add(ast.literal_eval(found["revision"]))
+        down = ast.literal_eval(found.get("down_revision", "None"))
+        downs.update(down if isinstance(down, (tuple, list)) else [down] if down else [])
+    heads = revisions - downs
+    if len(heads) == 1:
+        return heads.pop()
+    from alembic.script import ScriptDirectory  # branches, or scripts we cannot read simply
+
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def current_revision(conn: "Connection") -> str | None:
+    """The revision stamped in the database (``None`` for an empty database)."""
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    rows = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    if len(rows) > 1:  # several heads stamped: let Alembic say what that means
+        from alembic.runtime.migration import MigrationContext
+
+        return MigrationContext.configure(conn).get_current_revision()
+    return rows[0] if rows else None
 
 
 def current(engine_or_url: "Engine | str") -> str | None:
@@ -57,7 +93,7 @@ def current(engine_or_url: "Engine | str") -> str | None:
     engine, owned = _engine(engine_or_url)
     try:
         with engine.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision()
+            return current_revision(conn)
     finally:
         if owned:
             engine.dispose()
@@ -74,8 +110,10 @@ def upgrade(engine_or_url: "Engine | str | None" = None, revision: str = "head")
     try:
         if revision == "head":
             with engine.connect() as conn:
-                if MigrationContext.configure(conn).get_current_revision() == head():
+                if current_revision(conn) == head():
                     return
+        from alembic import command
+
         conn = engine.connect().execution_options(sqlite_begin="IMMEDIATE")
         try:
             with conn.begin():
@@ -97,4 +135,4 @@ def _engine(engine_or_url: "Engine | str | None") -> tuple["Engine", bool]:
     return engine_or_url, False
 
 
-__all__ = ["MIGRATIONS_DIR", "MigrationContext", "alembic_config", "current", "head", "upgrade"]
+__all__ = ["MIGRATIONS_DIR", "alembic_config", "current", "current_revision", "head", "upgrade"]
