@@ -30,6 +30,9 @@ WARTA_FAST_LOOPBACK = True
 WARTA_REVISIT_DAYS = float(os.environ.get("WARTA_REVISIT_DAYS", "2"))
 #: an article checked less than this many minutes ago is not revisited (restarts)
 WARTA_REVISIT_MIN_INTERVAL = float(os.environ.get("WARTA_REVISIT_MIN_INTERVAL", "30"))
+#: profile spiders, mode=incremental: an index walk that reached the last complete walk stops
+#: after this many consecutive listing pages without an article the archive does not hold
+WARTA_INCREMENTAL_STOP_PAGES = int(os.environ.get("WARTA_INCREMENTAL_STOP_PAGES", "1"))
 #: a restarted run answers the listing pages its interrupted predecessor stored from the archive
 WARTA_RESUME_REPLAY = os.environ.get("WARTA_RESUME_REPLAY", "1") not in ("0", "false", "no")
 #: ... only listing pages fetched in the last N hours (older ones are fetched again; 0: any age)

@@ -1431,6 +1431,41 @@ class Archive:
         stmt = select(func.max(t.c.published_utc)).where(t.c.site == normalize_site(site))
         return to_utc(self._read(lambda conn: conn.execute(stmt).scalar()))
 
+    def stored_versions(self, urls: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """``{url: what a revisit needs}`` for the ``urls`` whose page the archive holds
+        (latest 2xx page per canonical URL): ``article_id``, ``url`` (as stored),
+        ``etag``, ``last_modified``, ``body_sha256`` and ``seen_at`` -- the last time we
+        fetched the page or confirmed it unchanged (``articles.last_seen_at``), UTC."""
+        keys: dict[str, list[str]] = {}
+        for u in urls:
+            keys.setdefault(canonicalize_url(u), []).append(u)
+        if not keys:
+            return {}
+        p, a = _PAGE_TABLE, _ARTICLE_TABLE
+        found: dict[str, dict[str, Any]] = {}
+        wanted = sorted(keys)
+
+        def run(conn) -> None:
+            for k in range(0, len(wanted), 500):
+                latest = (select(func.max(p.c.id)).where(p.c.url_key.in_(wanted[k:k + 500]),
+                                                        p.c.status >= 200, p.c.status < 300)
+                          .group_by(p.c.url_key))
+                stmt = (select(p.c.url_key, p.c.url, p.c.headers, p.c.body_sha256, p.c.fetched_at,
+                               p.c.article_id, a.c.last_seen_at)
+                        .select_from(p.outerjoin(a, a.c.id == p.c.article_id))
+                        .where(p.c.id.in_(latest.scalar_subquery())))
+                for row in conn.execute(stmt).mappings():
+                    headers = {str(name).lower(): value for name, value in (row["headers"] or {}).items()}
+                    seen = [t for t in (to_utc(row["fetched_at"]), to_utc(row["last_seen_at"])) if t is not None]
+                    version = {"article_id": row["article_id"], "url": row["url"], "etag": headers.get("etag"),
+                               "last_modified": headers.get("last-modified"),
+                               "body_sha256": row["body_sha256"], "seen_at": max(seen) if seen else None}
+                    for original in keys.get(row["url_key"], ()):
+                        found[original] = version
+
+        self._read(run)
+        return found
+
     def revisit_candidates(self, site: str, published_since: datetime, *, seen_before: datetime | None = None,
                            limit: int | None = None) -> list[dict[str, Any]]:
         """Articles of ``site`` published at or after ``published_since`` (newest first),

@@ -220,3 +220,158 @@ def test_repository_queries_for_archive_crawling(any_db):
         row = archive.get_run(run)
         assert (row["status"], row["pages_fetched"], row["articles_new"]) == ("interrupted", 6, 5)
         assert not archive.close_dead_run(run, error="again")
+
+
+# ---------------------------------------------------------------------------------------
+# profile spiders and ``generic``: incremental runs (crawled end to end over loopback in
+# tests/test_profile_crawl.py; here the decisions one by one, without a network)
+# ---------------------------------------------------------------------------------------
+
+def _spider(cls, tmp_path, settings: dict | None = None, **kwargs):
+    """A spider bound to a crawler (settings, stats) and to an archive in ``tmp_path``."""
+    from scrapy.utils.test import get_crawler
+
+    crawler = get_crawler(cls, {"WARTA_DATABASE_URL": f"sqlite:///{tmp_path / 'unit.sqlite'}", **(settings or {})})
+    return cls.from_crawler(crawler, **kwargs)
+
+
+def _run_row(archive, spider: str, status: str, stats: dict, args: dict | None = None) -> int:
+    run = archive.start_run(spider, args or {}, None)
+    archive.finish_run(run, status, {}, stats)
+    return run
+
+
+def _article_item(url: str, *, body: bytes = b"<html>x</html>", etag: str | None = None, fetched_at: str,
+                  site: str = "kumparan.com", aid: str = "1") -> dict:
+    return {"page": {"url": url, "status": 200, "kind": "article", "body": body, "fetched_at": fetched_at,
+                     "headers": {"ETag": etag} if etag else {}, "site": site},
+            "article": {"url": url, "canonical_url": url, "site": site, "site_article_id": aid,
+                        "headline": f"Berita {aid}", "body": "Isi.", "published_at": "2024-02-05T11:20:00+07:00",
+                        "fetched_at": fetched_at}}
+
+
+def test_lastmod_without_a_time_counts_as_the_end_of_that_day():
+    from datetime import datetime, timezone
+
+    from crawler.spiders.base import lastmod_time
+
+    assert lastmod_time("2024-02-05") == datetime(2024, 2, 5, 16, 59, 59, tzinfo=timezone.utc)  # 23:59:59 WIB
+    assert lastmod_time("2024-02-05T11:20:00+07:00") == datetime(2024, 2, 5, 4, 20, tzinfo=timezone.utc)
+    assert lastmod_time(None) is None and lastmod_time("bukan tanggal") is None
+
+
+def test_profile_spider_incremental_arguments():
+    from crawler.spiders.profiles import SPIDERS
+
+    with pytest.raises(ValueError, match="mode=incremental"):
+        SPIDERS["detik"](mode="incremental", since="2024-10-01")
+    with pytest.raises(ValueError, match="no sitemap"):
+        SPIDERS["antaranews"](source="sitemap")
+    # a profile with only a day index walks today's without since= (it used to walk nothing)
+    cnbc = SPIDERS["cnbcindonesia"]()
+    (url, kind, meta), = cnbc.start_urls_for()
+    assert kind == "listing" and "/news/indeks/3?date=" in url and meta["walk"].startswith("day:") and meta["head"]
+
+
+def test_anchor_is_the_newest_ok_run_that_completed_the_walk(tmp_path):
+    from crawler.spiders.profiles import SPIDERS
+
+    spider = _spider(SPIDERS["antaranews"], tmp_path, base_url="http://127.0.0.1:9", mode="incremental")
+    walk = "index:http://127.0.0.1:9/terkini?page={page}"
+    cov = {"lower": None, "upper": None, "upper_id": None,
+           "walks": {walk: {"head": ["http://127.0.0.1:9/berita/1/a"], "newest": "2023-09-14T03:45:00+00:00"}}}
+    with spider.archive as archive:
+        ok = _run_row(archive, "antaranews", "ok", {"mode": "full", "coverage": cov})
+        # later runs that must not move the anchor: killed, failed, ok without coverage, another walk
+        archive.start_run("antaranews", {}, None)  # still "running": killed
+        _run_row(archive, "antaranews", "interrupted", {"mode": "incremental", "coverage": cov})
+        _run_row(archive, "antaranews", "failed", {"mode": "incremental", "coverage": cov})
+        _run_row(archive, "antaranews", "ok", {"mode": "incremental"})
+        _run_row(archive, "antaranews", "ok", {"mode": "incremental", "coverage": {"walks": {"index:other": {}}}})
+    mark = spider.anchor(walk)
+    assert mark["run_id"] == ok and mark["head"] == {"http://127.0.0.1:9/berita/1/a"}
+    assert spider.anchor(walk, incremental_only=True) is None
+    assert spider.anchor("index:elsewhere") is None
+    # a page reaches it by a head URL or by an item no newer than the newest item of that run
+    head = [{"url": "http://127.0.0.1:9/berita/1/a"}]
+    assert spider.reaches(mark, head, [])
+    assert spider.reaches(mark, [{"url": "http://127.0.0.1:9/berita/2/b"}],
+                          [{"published_at": "2023-09-14T10:45:00+07:00"}])
+    assert not spider.reaches(mark, [{"url": "http://127.0.0.1:9/berita/2/b"}],
+                              [{"published_at": "2023-09-14T10:46:00+07:00"}, {"published_at": None}])
+    assert not spider.reaches(None, head, [])
+
+
+def test_a_run_that_did_not_finish_claims_no_walk(tmp_path):
+    from crawler.spiders.profiles import SPIDERS
+
+    spider = _spider(SPIDERS["antaranews"], tmp_path, base_url="http://127.0.0.1:9")
+    spider.note_walk("index:x", head=["http://127.0.0.1:9/berita/1/a"], items=[
+        {"published_at": "2023-09-14T10:45:00+07:00"}, {"published_at": "2023-09-14T09:00:00+07:00"}])
+    spider.note_walk("index:y", head=["http://127.0.0.1:9/berita/2/b"])
+    spider.walk_incomplete("index:y", "max_pages=1 reached")
+    spider.closed("finished")
+    cov = spider.coverage()
+    assert cov["walks"] == {"index:x": {"head": ["http://127.0.0.1:9/berita/1/a"],
+                                        "newest": "2023-09-14T03:45:00+00:00"}}
+    for reason in ("shutdown", "closespider_itemcount", "closespider_timeout"):
+        spider.closed(reason)
+        assert spider.coverage() is None, reason
+    spider.close_reason, spider.listing_failures = "finished", 1
+    assert spider.coverage() is None
+
+
+def test_sitemap_children_unchanged_since_the_last_incremental_run_are_not_read(tmp_path):
+    from datetime import timedelta
+
+    from crawler.spiders.profiles import SPIDERS
+    from storage.repository import utcnow
+
+    spider = _spider(SPIDERS["kumparan"], tmp_path, base_url="http://127.0.0.1:9", mode="incremental")
+    walk = "sitemap:http://127.0.0.1:9/sitemap.xml"
+    with spider.archive as archive:
+        _run_row(archive, "kumparan", "ok", {"mode": "incremental", "coverage": {"walks": {walk: {}}}})
+    started = spider.anchor(walk, incremental_only=True)["started_at"]
+    assert abs(started - utcnow()) < timedelta(minutes=1)
+    children = [{"url": "a", "lastmod": (started - timedelta(hours=2)).isoformat()},   # read by that run
+                {"url": "b", "lastmod": (started - timedelta(minutes=5)).isoformat()},  # within the slack
+                {"url": "c", "lastmod": (started + timedelta(minutes=1)).isoformat()},  # changed since
+                {"url": "d", "lastmod": None},                                          # no lastmod
+                {"url": "e", "lastmod": "2020-01-01"}]
+    assert spider.sitemap_children(walk, children) == ["b", "c", "d"]
+    assert spider.sitemap_children("sitemap:other", children) == ["a", "b", "c", "d", "e"]
+    full = _spider(SPIDERS["kumparan"], tmp_path, base_url="http://127.0.0.1:9")
+    assert full.sitemap_children(walk, children) == ["a", "b", "c", "d", "e"]
+
+
+def test_generic_sitemap_incremental_refetches_only_entries_with_a_newer_lastmod(tmp_path):
+    """The ``generic`` spider shares the sitemap rules: a stored entry whose lastmod is
+    newer than our last fetch is revisited conditionally (its ETag), an older one is not,
+    a new one is fetched; a full run never refetches a stored page."""
+    from scrapy.http import Request, TextResponse
+
+    from crawler.spiders.generic import GenericSpider
+
+    base = "http://127.0.0.1:9"
+    spider = _spider(GenericSpider, tmp_path, sitemap=f"{base}/sitemap.xml", mode="incremental")
+    with spider.archive as archive:
+        run = archive.start_run("generic", {}, None)
+        archive.store_batch([_article_item(f"{base}/berita/1/lama", etag='"v1"', fetched_at="2024-02-05T06:00:00+00:00",
+                                           site="127.0.0.1", aid="1"),
+                             _article_item(f"{base}/berita/2/diubah", etag='"v2"', fetched_at="2024-02-05T06:00:00+00:00",
+                                           site="127.0.0.1", aid="2")], run_id=run)
+    xml = f"""<?xml version="1.0" encoding="UTF-8"?>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+  <url><loc>{base}/berita/3/baru</loc><lastmod>2024-02-06T08:00:00+07:00</lastmod></url>
+  <url><loc>{base}/berita/2/diubah</loc><lastmod>2024-02-06T07:00:00+07:00</lastmod></url>
+  <url><loc>{base}/berita/1/lama</loc><lastmod>2024-02-05T09:00:00+07:00</lastmod></url>
+</urlset>""".encode()
+    request = Request(f"{base}/sitemap.xml", meta={"kind": "listing", "walk": f"sitemap:{base}/sitemap.xml"})
+    response = TextResponse(request.url, body=xml, encoding="utf-8", request=request)
+    out = [r for r in spider.parse_sitemap_doc(response) if hasattr(r, "url")]
+    revisits = [r for r in out if "warta_revisit" in r.meta]
+    assert [r.url for r in revisits] == [f"{base}/berita/2/diubah"]
+    assert revisits[0].headers.get("If-None-Match") == b'"v2"' and revisits[0].dont_filter
+    assert [r.url for r in out if "warta_revisit" not in r.meta] == [f"{base}/berita/3/baru"]
+    full = _spider(GenericSpider, tmp_path, sitemap=f"{base}/sitemap.xml")
+    assert [r.url for r in full.parse_sitemap_doc(response) if hasattr(r, "url")] == [f"{base}/berita/3/baru"]

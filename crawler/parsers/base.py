@@ -603,6 +603,8 @@ class ArticlePage:
     LISTING_ITEM: ClassVar[str | None] = None
     LISTING_LINK: ClassVar[str | None] = None
     LISTING_DATE: ClassVar[str | None] = None
+    #: the item's title where the link wraps the whole card (title, section, date)
+    LISTING_HEADLINE: ClassVar[str | None] = None
     LISTING_NEXT: ClassVar[str | None] = None
 
     #: fields whose absence adds a warning
@@ -1646,8 +1648,8 @@ class ArticlePage:
                 continue
             raw = at = None
             time_el = select_one(item, cls.LISTING_DATE)
-            if time_el is not None:
-                for candidate in (time_el.get("datetime"), _text(time_el)):
+            if time_el is not None:  # machine time, a tooltip's absolute time, the visible text
+                for candidate in (time_el.get("datetime"), time_el.get("title"), _text(time_el)):
                     if candidate and candidate.strip():
                         dt, _w = page._parse_date(candidate.strip())
                         if raw is None or dt is not None:
@@ -1655,8 +1657,10 @@ class ArticlePage:
                         if dt is not None:
                             at = to_iso(dt)
                             break
-            entry = {"url": href, "headline": _text(link) or T.normalize_ws(link.get("title")) or None,
-                     "published_raw": raw, "published_at": at}
+            title = select_one(item, cls.LISTING_HEADLINE) if cls.LISTING_HEADLINE else None
+            entry = {"url": href, "published_raw": raw, "published_at": at,
+                     "headline": (_text(title) if title is not None else None) or _text(link)
+                     or T.normalize_ws(link.get("title")) or None}
             seen[href] = entry
             items.append(entry)
         if not items:

@@ -58,12 +58,15 @@ class Listing:
     item: str | None = None
     link: str | None = None
     date: str | None = None
+    #: the title inside the item, where ``link`` wraps the whole card
+    headline: str | None = None
     next: str | None = None
 
 
 @dataclass(frozen=True)
 class Discovery:
-    #: latest-first index pages; ``{page}`` is 1, 2, ...
+    #: latest-first index pages; ``{page}`` is 1, 2, ... and ``{offset}`` is 0,
+    #: ``page_size``, 2 * ``page_size``, ... (sites that page by item offset)
     index: tuple[str, ...] = ()
     #: per-day index pages; ``{page}`` and ``{date}`` (formatted with ``date_format``)
     dated_index: str | None = None
@@ -71,6 +74,8 @@ class Discovery:
     sitemaps: tuple[str, ...] = ()
     rss: tuple[str, ...] = ()
     max_pages: int = 50
+    #: items per index page, for ``{offset}`` templates
+    page_size: int = 20
 
 
 @dataclass(frozen=True)
@@ -142,6 +147,7 @@ def build_page_classes(profile: Profile) -> tuple[type[ArticlePage], ...]:
             "LISTING_ITEM": profile.listing.item,
             "LISTING_LINK": profile.listing.link,
             "LISTING_DATE": profile.listing.date,
+            "LISTING_HEADLINE": profile.listing.headline,
             "LISTING_NEXT": profile.listing.next,
         }
         classes.append(type(f"{camel}PageV{layout.version}", (ArticlePage,), attrs))

@@ -19,8 +19,16 @@ Archive crawling (issue 3; see docs/archive.md) adds, for every site spider:
   body again is bookkeeping only (a ``touch`` item), a changed page goes through the
   normal path and becomes a new revision;
 * *coverage* (:meth:`ArchiveSpider.coverage`): a run that walked a stretch of the
-  index completely (no failed fetch) records it in ``crawl_runs.stats``; an
-  incremental run stops walking at the newest covered time (:meth:`ArchiveSpider.watermark`);
+  index completely (no failed fetch, closed as ``finished``) records it in
+  ``crawl_runs.stats``; an incremental run stops walking at the newest covered time
+  (:meth:`ArchiveSpider.watermark`).  Spiders with several discovery walks (the
+  profile spiders, ``generic``) also record each walk they completed
+  (:meth:`ArchiveSpider.note_walk`: the head of a paged index, the day of a day
+  index, a sitemap checked against ``lastmod``); :meth:`ArchiveSpider.anchor` is
+  where the next incremental run may stop that walk;
+* *lastmod* (:meth:`ArchiveSpider.lastmod_revisits`): in an incremental run, a
+  sitemap entry the archive holds is fetched again -- conditionally, like a revisit
+  -- only when its ``lastmod`` is newer than the last time we fetched or checked it;
 * the bytes as received: :meth:`ArchiveSpider.page_record` stores the headers and
   payload seen by :class:`crawler.middlewares.WireCaptureMiddleware`.
 """
@@ -30,6 +38,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import logging
+import re
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Iterable
 from urllib.parse import urlsplit, urlunsplit
@@ -87,6 +96,27 @@ def parse_ids(value: str | None) -> list[int]:
             raise ValueError(f"-a ids={value!r}: more than 5 million ids in one run")
         ids.update(range(a, b + 1))
     return sorted(ids, reverse=True)
+
+
+_DATE_ONLY_RE = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
+
+
+def lastmod_time(raw: str | None) -> datetime | None:
+    """A sitemap ``lastmod`` as an aware UTC datetime; a bare date (``2024-02-05``) is
+    the *end* of that day in WIB (a page changed later that day is not missed)."""
+    if not raw:
+        return None
+    from pipelines.dates import parse_date
+
+    if _DATE_ONLY_RE.match(raw):
+        try:
+            day = date.fromisoformat(raw.strip())
+        except ValueError:
+            return None
+        end = datetime.combine(day + timedelta(days=1), datetime.min.time(), timezone(timedelta(hours=7)))
+        return (end - timedelta(seconds=1)).astimezone(timezone.utc)
+    when = parse_date(raw)
+    return when.astimezone(timezone.utc) if when is not None else None
 
 
 def headers_dict(headers: Any) -> dict[str, str]:
@@ -158,6 +188,14 @@ class ArchiveSpider(scrapy.Spider):
         self.listing_failures = 0
         self.article_failures = 0
         self.revisits_scheduled = 0
+        #: discovery walks of this run (coverage "walks"), see note_walk()
+        self.walks: dict[str, dict[str, Any]] = {}
+        self.walks_incomplete: set[str] = set()
+        self._anchors: dict[str, list[dict[str, Any]]] | None = None
+        #: url keys revisited in this run (revisit window and sitemap lastmod share it)
+        self._revisited: set[str] = set()
+        #: why the spider closed ("finished", "shutdown", "closespider_itemcount", ...)
+        self.close_reason: str | None = None
 
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
@@ -187,6 +225,9 @@ class ArchiveSpider(scrapy.Spider):
         return self._archive
 
     def closed(self, reason: str) -> None:
+        # Scrapy calls this before the storage pipeline's spider_closed handler (the
+        # spider connects first), so run_summary() / coverage() know the reason.
+        self.close_reason = reason
         if self._archive is not None:
             self._archive.dispose()
 
@@ -263,10 +304,17 @@ class ArchiveSpider(scrapy.Spider):
           index (the newest item seen) down to the end / to the watermark;
         * a date backfill: ``since`` .. ``until`` (whole days, WIB); when ``until``
           is today or later, up to the newest item seen (later ones may follow);
-        * sections, an id walk, ``max_articles``, or a failed listing/article fetch
-          (download error, 5xx, 429): nothing can be claimed.
+        * sections, an id walk, ``max_articles``, a failed listing/article fetch
+          (download error, 5xx, 429), or a run that did not end as ``finished``
+          (killed, interrupted, closed early by a ``CLOSESPIDER_*`` limit): nothing
+          can be claimed.
+
+        ``walks`` (profile spiders, ``generic``): the discovery walks completed, see
+        :meth:`note_walk`; a run that claims no coverage claims no walk either.
         """
         if self.listing_failures or self.article_failures:
+            return None
+        if self.close_reason not in (None, "finished"):
             return None
         if getattr(self, "sections", None) or getattr(self, "ids", None) or self.max_articles is not None:
             return None
@@ -282,9 +330,14 @@ class ArchiveSpider(scrapy.Spider):
             # a closed window in the past: every day index of it was walked
             end = datetime.combine(self.until + timedelta(days=1), datetime.min.time(), wib) - timedelta(seconds=1)
             upper = end.astimezone(timezone.utc)
-        if upper is None:
+        walks = {k: v for k, v in self.walks.items() if k not in self.walks_incomplete}
+        if upper is None and not walks:
             return None
-        return {"lower": lower, "upper": upper.isoformat(), "upper_id": self.listing_max_id}
+        out: dict[str, Any] = {"lower": lower, "upper": upper.isoformat() if upper else None,
+                               "upper_id": self.listing_max_id}
+        if walks:
+            out["walks"] = walks
+        return out
 
     def note_listing_items(self, items: Iterable[dict[str, Any]]) -> None:
         """Record the newest publication time / highest id seen (run coverage)."""
@@ -335,6 +388,70 @@ class ArchiveSpider(scrapy.Spider):
                 return True
         return False
 
+    # -- discovery walks: what a run completed, where the next incremental run stops ----------
+    #: article URLs kept as the head of a walk (the first listing page's links)
+    HEAD_SIZE = 100
+
+    def note_walk(self, walk: str, *, head: Iterable[str] | None = None, items: Iterable[dict[str, Any]] = (),
+                  day: date | None = None) -> None:
+        """Record discovery walk ``walk`` (a key such as ``"index:" + its URL template``,
+        on this run's origin) in this run's coverage.
+
+        ``head``: the article URLs at the head of the walk (its first listing page);
+        ``items``: listing items seen on any of its pages (``published_at``: the newest
+        is kept); ``day``: the newest day of a day-index walk.  The walk is claimed in
+        ``crawl_runs.stats.coverage.walks`` only if the run claims coverage at all (no
+        failed fetch, closed as ``finished``) and :meth:`walk_incomplete` was not called.
+        """
+        from pipelines.dedupe import canonicalize_url
+        from storage.repository import to_utc
+
+        entry = self.walks.setdefault(walk, {})
+        if head is not None and "head" not in entry:
+            entry["head"] = list(dict.fromkeys(canonicalize_url(u) for u in head))[: self.HEAD_SIZE]
+        for it in items:
+            when = to_utc(it.get("published_at"))
+            if when is not None and (entry.get("newest") is None or when > to_utc(entry["newest"])):
+                entry["newest"] = when.isoformat()
+        if day is not None and (entry.get("day") is None or day.isoformat() > entry["day"]):
+            entry["day"] = day.isoformat()
+
+    def walk_incomplete(self, walk: str, why: str) -> None:
+        """Walk ``walk`` ended before it reached what the archive holds: not claimed."""
+        if walk not in self.walks_incomplete:
+            self.walks_incomplete.add(walk)
+            self.logger.warning("%s: %s; this run claims no coverage for it (the next incremental run "
+                                "walks it down to the last complete walk again)", walk, why)
+
+    def anchor(self, walk: str, *, incremental_only: bool = False) -> dict[str, Any] | None:
+        """The newest ``ok`` run of this spider that completed ``walk`` (its coverage
+        lists it): ``{"run_id", "started_at" (UTC), "mode", "head": set of URL keys,
+        "newest": UTC datetime | None, "day": date | None}``, or ``None``.
+
+        A killed, interrupted or failed run, or one with a failed fetch, claims no walk,
+        so the anchor stays where the last complete walk left it.  ``incremental_only``:
+        only incremental runs count (a sitemap is "checked" only by a run that compared
+        lastmod; a full run never refetches a stored page).
+        """
+        from storage.repository import to_utc
+
+        if self._anchors is None:
+            self._anchors = {}
+            for run in self.archive.recent_runs(self.name, limit=500):
+                stats = run.get("stats") or {}
+                cov = stats.get("coverage") if run["status"] == "ok" else None
+                for key, w in ((cov or {}).get("walks") or {}).items():
+                    self._anchors.setdefault(key, []).append({
+                        "run_id": run["id"], "started_at": to_utc(run.get("started_at")),
+                        "mode": stats.get("mode") or "full", "head": set(w.get("head") or ()),
+                        "newest": to_utc(w.get("newest")),
+                        "day": date.fromisoformat(w["day"]) if w.get("day") else None,
+                    })
+        for entry in self._anchors.get(walk, ()):
+            if not incremental_only or entry["mode"] == "incremental":
+                return entry
+        return None
+
     def rebase(self, url: str) -> str:
         """``url`` moved to this run's ``base_url`` (a stored mirror URL, another port)."""
         base, parts = urlsplit(self.base_url), urlsplit(url)
@@ -363,18 +480,92 @@ class ArchiveSpider(scrapy.Spider):
         self.logger.info("revisiting %d article(s) published since %s", len(candidates),
                          (newest - timedelta(days=days)).isoformat(timespec="minutes"))
         for c in candidates:
-            headers = {}
-            if c.get("etag"):
-                headers["If-None-Match"] = c["etag"]
-            if c.get("last_modified"):
-                headers["If-Modified-Since"] = c["last_modified"]
-            self.revisits_scheduled += 1
-            yield scrapy.Request(
-                self.rebase(c["url"]), headers=headers, callback=self.parse_revisit, errback=self.on_error,
-                dont_filter=True, priority=5,
-                meta={"kind": "article", "handle_httpstatus_list": [304],
-                      "warta_revisit": {"article_id": c["article_id"], "body_sha256": c.get("body_sha256")}},
-            )
+            request = self.revisit_request(c)
+            if request is not None:
+                yield request
+
+    def revisit_request(self, candidate: dict[str, Any]) -> scrapy.Request | None:
+        """The conditional request for a stored article page (``candidate`` as given by
+        ``Archive.revisit_candidates`` / ``Archive.stored_versions``): ``If-None-Match`` /
+        ``If-Modified-Since`` from the stored headers, 304 accepted, answered by
+        :meth:`parse_revisit`.  ``None`` when this run already revisits that page."""
+        from pipelines.dedupe import canonicalize_url
+
+        url = self.rebase(candidate["url"])
+        key = canonicalize_url(url)
+        if key in self._revisited:
+            return None
+        self._revisited.add(key)
+        headers = {}
+        if candidate.get("etag"):
+            headers["If-None-Match"] = candidate["etag"]
+        if candidate.get("last_modified"):
+            headers["If-Modified-Since"] = candidate["last_modified"]
+        self.revisits_scheduled += 1
+        return scrapy.Request(
+            url, headers=headers, callback=self.parse_revisit, errback=self.on_error,
+            dont_filter=True, priority=5,
+            meta={"kind": "article", "handle_httpstatus_list": [304],
+                  "warta_revisit": {"article_id": candidate.get("article_id"),
+                                    "body_sha256": candidate.get("body_sha256")}},
+        )
+
+    #: lastmod comparisons allow for this much clock skew between the site and us (and
+    #: for lastmod's one-second resolution): a change stamped up to this long before our
+    #: fetch is still looked at -- conditionally, so it costs a 304 at most
+    LASTMOD_SLACK = timedelta(minutes=10)
+
+    def sitemap_children(self, walk: str | None, children: Iterable[dict[str, Any]]) -> list[str]:
+        """The child sitemaps of a sitemap index (``{"url", "lastmod"}``) to fetch: all of
+        them, except -- in an incremental run -- those whose ``lastmod`` is older than
+        the start of the last ``ok`` incremental run that completed ``walk``
+        (:meth:`anchor`; less :attr:`LASTMOD_SLACK`): that run read them as they are now.
+        A child without a ``lastmod`` is always fetched."""
+        children = list(children)
+        mark = self.anchor(walk, incremental_only=True) if (self.mode == "incremental" and walk) else None
+        since = mark["started_at"] - self.LASTMOD_SLACK if mark and mark["started_at"] else None
+        out = []
+        for child in children:
+            when = lastmod_time(child.get("lastmod")) if since is not None else None
+            if when is not None and when <= since:
+                continue
+            out.append(child["url"])
+        if len(out) < len(children):
+            self.logger.info("incremental: %d of %d child sitemap(s) unchanged since run %s, not fetched",
+                             len(children) - len(out), len(children), mark["run_id"])
+            if self.crawler.stats:
+                self.crawler.stats.inc_value("warta/sitemaps_unchanged", len(children) - len(out))
+        return out
+
+    def lastmod_revisits(self, entries: Iterable[tuple[str, str | None]]) -> Iterable[scrapy.Request]:
+        """Incremental runs: conditional refetches of stored pages whose sitemap
+        ``lastmod`` is newer than the last time we fetched or checked them.
+
+        ``entries``: ``(url, lastmod)`` of sitemap entries the archive already holds.
+        A ``lastmod`` without a time of day counts as the end of that day (WIB), and one
+        up to :attr:`LASTMOD_SLACK` before our last fetch counts as newer: when in doubt
+        the page is checked -- conditionally, so an unchanged page costs a 304.  Full
+        runs never refetch a stored page: nothing is yielded.
+        """
+        if self.mode != "incremental":
+            return
+        entries = [(url, lastmod_time(raw)) for url, raw in entries]
+        entries = [(url, when) for url, when in entries if when is not None]
+        if not entries:
+            return
+        versions = self.archive.stored_versions(url for url, _ in entries)
+        refetched = 0
+        for url, when in entries:
+            version = versions.get(url)
+            if version is None or (version["seen_at"] is not None
+                                   and when <= version["seen_at"] - self.LASTMOD_SLACK):
+                continue
+            request = self.revisit_request(version)
+            if request is not None:
+                refetched += 1
+                yield request
+        if refetched and self.crawler.stats:
+            self.crawler.stats.inc_value("warta/lastmod_refetched", refetched)
 
     def parse_revisit(self, response: Response):
         """A revisit answer: 304 or the same body -> bookkeeping only; else the usual path."""

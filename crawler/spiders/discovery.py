@@ -11,7 +11,7 @@ from typing import Any
 
 from lxml import etree
 
-__all__ = ["parse_sitemap", "parse_feed", "join_pages", "MAX_XML_BYTES"]
+__all__ = ["read_sitemap", "parse_sitemap", "parse_feed", "join_pages", "MAX_XML_BYTES"]
 
 #: a sitemap larger than this (after gunzip) is refused (the protocol caps at 50 MB)
 MAX_XML_BYTES = 60 * 1024 * 1024
@@ -48,9 +48,11 @@ def _child_text(el: Any, name: str) -> str | None:
     return None
 
 
-def parse_sitemap(data: bytes | str) -> dict[str, list]:
-    """``{"sitemaps": [url, ...], "urls": [{"url", "lastmod", "published"}]}``;
-    news-sitemap ``<news:publication_date>`` goes to ``published``."""
+def read_sitemap(data: bytes | str) -> dict[str, list]:
+    """``{"sitemaps": [{"url", "lastmod"}], "urls": [{"url", "lastmod", "published"}]}``:
+    the child sitemaps of a ``sitemapindex`` or the entries of a ``urlset``, with their
+    ``lastmod`` (raw text, or ``None``); news-sitemap ``<news:publication_date>`` goes
+    to ``published``."""
     out: dict[str, list] = {"sitemaps": [], "urls": []}
     root = _xml_root(data)
     if root is None:
@@ -61,7 +63,7 @@ def parse_sitemap(data: bytes | str) -> dict[str, list]:
         if kind == "sitemapindex" and name == "sitemap":
             loc = _child_text(el, "loc")
             if loc:
-                out["sitemaps"].append(loc)
+                out["sitemaps"].append({"url": loc, "lastmod": _child_text(el, "lastmod")})
         elif kind == "urlset" and name == "url":
             loc = _child_text(el, "loc")
             if not loc:
@@ -73,6 +75,13 @@ def parse_sitemap(data: bytes | str) -> dict[str, list]:
                     break
             out["urls"].append({"url": loc, "lastmod": _child_text(el, "lastmod"), "published": published})
     return out
+
+
+def parse_sitemap(data: bytes | str) -> dict[str, list]:
+    """:func:`read_sitemap` with the child sitemaps as bare URLs:
+    ``{"sitemaps": [url, ...], "urls": [{"url", "lastmod", "published"}]}``."""
+    doc = read_sitemap(data)
+    return {"sitemaps": [child["url"] for child in doc["sitemaps"]], "urls": doc["urls"]}
 
 
 def parse_feed(data: bytes | str) -> list[dict[str, Any]]:

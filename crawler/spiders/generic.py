@@ -10,6 +10,16 @@ a long hyphenated slug) and parses them with :func:`crawler.parsers.parse_generi
 other same-host pages are followed up to ``-a depth=N`` (default 1) to find more.
 ``sitemap`` mode reads sitemap index files and url sets (no XML entity
 expansion, no network access from the parser) and fetches every listed page.
+
+Pages the archive holds are never fetched again.  ``-a mode=incremental`` (cron
+runs) adds what the profile spiders do for sitemaps and revisits: child sitemaps
+whose ``lastmod`` is older than the start of the last complete incremental run are
+skipped, a stored entry is refetched conditionally only when its ``lastmod`` is
+newer than our last fetch or check of it (both with ``LASTMOD_SLACK`` for clock
+skew), and the articles of the last ``WARTA_REVISIT_DAYS`` days are revisited
+(:meth:`~crawler.spiders.base.ArchiveSpider.sitemap_children`,
+:meth:`~crawler.spiders.base.ArchiveSpider.lastmod_revisits`,
+:meth:`~crawler.spiders.base.ArchiveSpider.revisit_requests`).
 """
 
 from __future__ import annotations
@@ -25,7 +35,7 @@ from crawler.items import PageItem
 from crawler.parsers import parse_generic
 from crawler.parsers.base import GENERIC_ARTICLE_PATH_RE, parse_html
 from crawler.spiders.base import ArchiveSpider
-from crawler.spiders.discovery import parse_sitemap
+from crawler.spiders.discovery import read_sitemap
 from pipelines.dates import parse_date, to_iso
 
 #: a slug of at least four hyphenated words, optionally ending in .html
@@ -87,11 +97,19 @@ class GenericSpider(ArchiveSpider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         if self.sitemap:
-            yield scrapy.Request(self.sitemap, callback=self.parse_sitemap_doc, errback=self.on_error,
-                                 meta={"kind": "listing"}, priority=10)
+            yield self.sitemap_request(self.sitemap, top=True)
         if self.start_url:
             yield scrapy.Request(self.start_url, callback=self.parse_page, errback=self.on_error,
                                  meta={"kind": "listing", "depth_left": self.depth}, priority=10)
+        if self.mode == "incremental":
+            for request in self.revisit_requests():
+                yield request
+
+    def sitemap_request(self, url: str, *, top: bool = False) -> scrapy.Request:
+        # the walk is the top sitemap; children go through the duplicate filter (an index
+        # that lists itself is read once)
+        return scrapy.Request(url, callback=self.parse_sitemap_doc, errback=self.on_error, dont_filter=top,
+                              meta={"kind": "listing", "walk": f"sitemap:{self.sitemap}"}, priority=10)
 
     def article_request(self, url: str) -> scrapy.Request:
         self.articles_scheduled += 1
@@ -116,24 +134,31 @@ class GenericSpider(ArchiveSpider):
                                          meta={"kind": "listing", "depth_left": left - 1})
 
     def parse_sitemap_doc(self, response: Response):
-        yield self.listing_item(response)
-        doc = parse_sitemap(response.body)
-        for url in doc["sitemaps"]:
-            yield scrapy.Request(url, callback=self.parse_sitemap_doc, errback=self.on_error,
-                                 meta={"kind": "listing"}, priority=10)
+        item = self.listing_item(response)
+        if item is not None:
+            yield item
+        doc = read_sitemap(response.body)
+        walk = response.meta.get("walk")
+        for url in self.sitemap_children(walk, doc["sitemaps"]):
+            yield self.sitemap_request(url)
         entries = []
         for entry in doc["urls"]:
             raw = entry["published"] or entry["lastmod"]
             dt = parse_date(raw) if raw else None
-            if self.in_window(to_iso(dt) if dt else None):
-                entries.append(entry["url"])
-        stored = self.already_stored(entries) if entries else set()
-        for url in entries:
-            if url in stored:
+            entry = {**entry, "published_at": to_iso(dt) if dt else None}
+            if self.in_window(entry["published_at"]):
+                entries.append(entry)
+        self.note_listing_items(entries)
+        if walk:
+            self.note_walk(walk, items=entries)
+        stored = self.already_stored(e["url"] for e in entries) if entries else set()
+        yield from self.lastmod_revisits((e["url"], e["lastmod"]) for e in entries if e["url"] in stored)
+        for entry in entries:
+            if entry["url"] in stored:
                 continue
             if not self.budget_left():
                 return
-            yield self.article_request(url)
+            yield self.article_request(entry["url"])
 
     def parse_article_page(self, response: Response):
         page = self.page_record(response, "article")

@@ -33,7 +33,7 @@ PROFILE = Profile(
             body="div.kcm-read-text, div.kcm-read-content-text, div.content-text",
         ),
     ),
-    listing=Listing(item="div.articleItem", link="a.article-link", date="div.articlePost-date"),
+    listing=Listing(item="div.articleItem", link="a.article-link", headline="h2.articleTitle", date="div.articlePost-date"),
     discovery=Discovery(index=("https://indeks.kompas.com/?page={page}",),
                         dated_index="https://indeks.kompas.com/?site=all&date={date}&page={page}"),
     pagination=Pagination(mode="all", all_query="page=all"),

@@ -13,6 +13,6 @@ PROFILE = Profile(
                tags=".detail-tag a"),
     ),
     listing=Listing(item="div.indeks-rows", link="div.indeks-title a, a", date="div.indeks-date"),
-    discovery=Discovery(index=("https://index.sindonews.com/index/{page}",), rss=("https://www.sindonews.com/feed",)),
+    discovery=Discovery(index=("https://index.sindonews.com/index/{offset}",), page_size=20, rss=("https://www.sindonews.com/feed",)),
     date_shapes=("Kamis, 13 Oktober 2016 - 11:18 WIB", "Jum'at, 14 Oktober 2016 - 09:00 WIB"),
 )
