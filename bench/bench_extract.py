@@ -7,7 +7,10 @@ extractor in the same run, on the same decoded HTML strings:
 * ``warta``          -- ``parse_article`` (site profile when the host has one, else generic)
 * ``warta-generic``  -- the generic path only (:func:`crawler.parsers.parse_generic`)
 * ``trafilatura``    -- ``trafilatura.bare_extraction(html, url=..., with_metadata=True)``
-* ``newspaper4k``    -- ``newspaper.Article(url).download(input_html=html).parse()`` (if installed)
+* ``newspaper4k``    -- ``newspaper.Article(url).download(input_html=html).parse()``
+
+Both peers come with the ``bench`` extra (``pip install -e '.[bench]'``); a peer that is not
+installed is left out of the run and named under the table.
 
 Scores (each over the pages annotated with that field; missing keys mean "not annotated"):
 
@@ -128,6 +131,15 @@ def _newspaper4k(html: str, url: str) -> dict[str, Any]:
     pub = art.publish_date
     return {"headline": art.title, "published": pub.isoformat() if pub else None, "authors": list(art.authors or []),
             "caption": None, "body": art.text}
+
+
+PEERS = ("trafilatura", "newspaper4k")
+
+
+def missing_peers() -> list[str]:
+    """Peers of the ``bench`` extra that are not installed (their columns are missing)."""
+    have = available_extractors()
+    return [name for name in PEERS if name not in have]
 
 
 def available_extractors() -> dict[str, Callable[[str, str], dict[str, Any]]]:
@@ -349,6 +361,8 @@ def main(argv: list[str] | None = None) -> int:
     results = run(args.datasets.split(",") if args.datasets else None,
                   args.only.split(",") if args.only else None, args.limit)
     print(format_table(results))
+    for name in missing_peers():
+        print(f"\n{name}: not installed, left out of this run (pip install -e '.[bench]')")
     if args.worst:
         for name, by_ex in results.items():
             if name == "speed" or "warta" not in by_ex:

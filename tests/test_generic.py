@@ -169,3 +169,139 @@ def test_json_ld_article_body_of_html_markup_and_teaser():
                              BODY + BODY.replace("Kalimat", "Lanjutan")),
                         "https://contoh.id/berita/1/judul")
     assert "Lanjutan isi berita nomor 4" in rec["body"]
+
+
+# -- body finder rules measured on ../shared/datasets/trafilatura (each a general rule) ---------------
+
+
+def _finder_only(monkeypatch):
+    from crawler.parsers.base import ArticlePage
+
+    monkeypatch.setattr(ArticlePage, "library_body", lambda self: ([], [], None))
+
+
+def test_layout_wrapper_with_furniture_word_is_not_furniture(monkeypatch):
+    # "layout-article-with-sidebar" / "comments-enabled" on the wrappers of the whole article:
+    # an ancestor that also holds the headline is page layout, not a sidebar or a comment thread
+    _finder_only(monkeypatch)
+    html = ("<html class='layout-article-with-sidebar'><body><main class='l-grid--article-sidebar'>"
+            "<div class='comments-enabled'><h1>Judul Artikel Dengan Sidebar</h1>"
+            f"<div class='isi'>{_para('Isi utama', 6)}</div></div></main>"
+            "<aside class='sidebar'><p>Terpopuler hari ini</p></aside></body></html>")
+    rec = parse_generic(html, "https://contoh.id/read/2024/01/02/7/sidebar")
+    assert rec["field_sources"]["body"] == "largest-block"
+    assert "Isi utama kalimat nomor 5" in rec["body"]
+
+
+def test_comment_thread_marked_by_id_is_not_the_body(monkeypatch):
+    _finder_only(monkeypatch)
+    comments = "".join(f"<li id='comment-{i}'><p>Komentar pembaca nomor {i} yang panjang sekali, lebih panjang dari "
+                       f"isi artikelnya sendiri, dan terus berlanjut tanpa henti sampai akhir.</p></li>" for i in range(12))
+    for html in (  # the thread longer than the article / inside the article's own container
+            f"<html><body><div id='content'><h1>Judul Berita Dengan Komentar</h1><div class='isi'>{_para('Isi utama', 3)}</div>"
+            f"<ol id='commentlist'>{comments}</ol></div></body></html>",
+            f"<html><body><h1>Judul Berita Dengan Komentar</h1><div class='isi'>{_para('Isi utama', 8)}"
+            f"<ol id='commentlist'>{comments[:800]}</ol></div></body></html>"):
+        rec = parse_generic(html, "https://contoh.id/read/2024/01/02/8/komentar")
+        assert "Isi utama kalimat nomor 2" in rec["body"]
+        assert "Komentar pembaca" not in rec["body"]
+
+
+LEAD = "Pemerintah menaikkan harga beras medium mulai pekan depan untuk menekan inflasi di daerah."
+
+
+def test_lead_between_headline_and_body_block_is_kept(monkeypatch):
+    _finder_only(monkeypatch)
+    html = ("<html><body><article><header><h1>Harga Beras Medium Naik Pekan Depan</h1>"
+            f"<p class='intro'>{LEAD}</p><div class='byline'>Oleh Budi Santoso</div>"
+            "<div>Kamis, 02/11/2023 21:34 WIB</div></header>"
+            f"<div class='isi'>{_para('Isi utama', 6)}</div></article></body></html>")
+    rec = parse_generic(html, "https://contoh.id/read/2023/11/02/1/beras")
+    assert rec["body"].startswith(LEAD)
+    assert "Budi Santoso" not in rec["body"] and "21:34" not in rec["body"]
+    assert "Isi utama kalimat nomor 5" in rec["body"]
+
+
+def test_caption_and_pull_quote_above_the_body_are_not_leads(monkeypatch):
+    _finder_only(monkeypatch)
+    caption = ("Petugas BMKG mengawasi sebaran abu vulkanik Gunung Rinjani di kantor BMKG Banyuwangi, Jawa Timur, "
+               "Kamis (5/11). (ANTARA FOTO/Budi Setya)")
+    quoted = "Isi utama kalimat nomor 2 yang cukup panjang untuk dihitung sebagai paragraf isi artikel."
+    html = ("<html><body><div class='artikel'><h1>Penerbangan di Lombok Dibatalkan</h1>"
+            f"<div id='image_news'><img src='/f.jpg'><div id='caption_news'>{caption}</div></div>"
+            f"<div class='pullquote'>“{quoted}”</div>"
+            f"<div class='isi'>{_para('Isi utama', 6)}</div></div></body></html>")
+    rec = parse_generic(html, "https://contoh.id/read/2015/11/05/2/rinjani")
+    assert "Petugas BMKG" not in rec["body"]
+    assert rec["body"].count("Isi utama kalimat nomor 2") == 1
+    assert rec["body"].startswith("Isi utama kalimat nomor 0")
+
+
+def test_microdata_body_gets_its_lead():
+    html = ("<html><body><div itemscope itemtype='https://schema.org/NewsArticle'><h1 itemprop='headline'>Judul Mikro</h1>"
+            f"<p class='standfirst'>{LEAD}</p><div itemprop='articleBody'>{_para('Isi mikro', 4)}</div></div></body></html>")
+    rec = parse_generic(html, "https://contoh.id/a/2")
+    assert rec["field_sources"]["body"] == "microdata"
+    assert rec["body"].startswith(LEAD)
+
+
+def test_photo_boxes_post_meta_ratings_and_author_box_inside_the_body_are_dropped(monkeypatch):
+    _finder_only(monkeypatch)
+    body = (_para("Isi utama", 3)
+            + "<div class='imginline'><img src='/a.png'><span>Abbildung: Vergleich der Schneehöhe auf dem Gletscher.</span></div>"
+            + _para("Isi lanjutan", 3)
+            + "<time datetime='2019-01-11'>11 Jan 2019</time>"
+            + "<p class='postmetadata alt'>Der Beitrag wurde am Mittwoch veröffentlicht und unter Allgemein abgelegt.</p>"
+            + "<span class='post-ratings'>War der Artikel nützlich? (95 Stimmen)</span>"
+            + "<div class='author-box'><p>Über den Autor: schreibt seit 25 Jahren über Wein und noch viel mehr.</p></div>"
+            + "<p>- Anzeige -</p>")
+    html = f"<html><body><h1>Judul Artikel Berfoto</h1><div class='isi'>{body}</div></body></html>"
+    rec = parse_generic(html, "https://contoh.id/read/2019/01/11/3/foto")
+    for gone in ("Abbildung", "11 Jan 2019", "Der Beitrag wurde", "nützlich", "Über den Autor", "Anzeige"):
+        assert gone not in rec["body"], gone
+    assert "Isi lanjutan kalimat nomor 2" in rec["body"]
+
+
+@pytest.mark.parametrize("para", ["- Anzeige -", "Werbung", "PUBLICIDAD", "— Advertisement —", "Sponsored"])
+def test_ad_labels_in_other_languages_are_boilerplate(para):
+    assert T.is_boilerplate(para)
+    assert not T.is_boilerplate("Anzeige gegen Unbekannt erstattet: die Polizei ermittelt.")
+
+
+def _short_article() -> str:
+    return (f"<html><body><h1>Judul Artikel Pendek Sekali</h1><div class='isi'>{_para('Isi utama', 4)}</div>"
+            "<ul class='daftar'>" + "".join(f"<li><a href='/read/{i}'>Berita terbaru nomor {i} hari ini</a></li>"
+                                              for i in range(6)) + "</ul></body></html>")
+
+
+def test_ensemble_takes_trafilaturas_text_when_the_finder_is_unsure(monkeypatch):
+    from crawler.parsers.base import ArticlePage
+
+    theirs = [f"Isi utama kalimat nomor {i} yang cukup panjang untuk dihitung sebagai paragraf isi artikel." for i in range(4)]
+    theirs.insert(0, "Paragraf pembuka yang hanya ditemukan oleh trafilatura, cukup panjang untuk dihitung.")
+    monkeypatch.setattr(ArticlePage, "library_body", lambda self: (list(theirs), list(theirs), "trafilatura"))
+    rec = parse_generic(_short_article(), "https://contoh.id/read/2024/01/02/4/pendek")
+    assert rec["field_sources"]["body"] == "trafilatura"
+    assert rec["body"].startswith("Paragraf pembuka")
+
+
+def test_ensemble_keeps_the_finder_when_trafilatura_adds_link_lists_or_nothing(monkeypatch):
+    from crawler.parsers.base import ArticlePage
+
+    ours = [f"Isi utama kalimat nomor {i} yang cukup panjang untuk dihitung sebagai paragraf isi artikel." for i in range(4)]
+    links = [f"- Berita terbaru nomor {i} hari ini" for i in range(6)]
+    for theirs in (ours + links, list(ours)):  # padded with the page's link list / the same text
+        monkeypatch.setattr(ArticlePage, "library_body", lambda self, t=theirs: (list(t), list(t), "trafilatura"))
+        rec = parse_generic(_short_article(), "https://contoh.id/read/2024/01/02/5/pendek")
+        assert rec["field_sources"]["body"] == "largest-block"
+        assert "Berita terbaru" not in rec["body"]
+
+
+def test_long_block_holding_its_whole_article_skips_trafilatura(monkeypatch):
+    from crawler.parsers.base import ArticlePage
+
+    calls = []
+    monkeypatch.setattr(ArticlePage, "library_body", lambda self: calls.append(1) or ([], [], None))
+    html = f"<html><body><article><h1>Judul Artikel Panjang Sekali</h1><div class='isi'>{_para('Isi panjang', 60)}</div></article></body></html>"
+    rec = parse_generic(html, "https://contoh.id/read/2024/01/02/6/panjang")
+    assert rec["field_sources"]["body"] == "largest-block" and not calls

@@ -305,7 +305,8 @@ _BOILERPLATE_RES = [
     re.compile(r"^(?:artikel|berita)\s+terkait\s*:?", re.IGNORECASE),
     re.compile(r"^(?:pilihan editor|baca berita lainnya|jangan lewatkan|berita rekomendasi|more stories)\s*(?::|$)", re.IGNORECASE),
     # ad labels
-    re.compile(r"^(?:advertisement|advertising|iklan|scroll to continue with content|scroll to resume content)$", re.IGNORECASE),
+    re.compile(r"^[-–—\s]*(?:advertisement|advertising|iklan|anzeige|werbung|publicidad|publicité|pubblicità|sponsored|"
+               r"scroll to continue with content|scroll to resume content)[-–—\s]*$", re.IGNORECASE),
     # video plugs
     re.compile(r"^(?:yuk,?\s+)?(?:simak|saksikan|tonton)(?:\s+juga)?\s+video\b", re.IGNORECASE),
     re.compile(r"^\[gambas:[^\]]{0,80}\]$", re.IGNORECASE),
