@@ -181,6 +181,12 @@ def test_profile_spider_discovery_urls():
     assert SPIDERS["kumparan"]().source == "sitemap"
     mirror = SPIDERS["tempo"](base_url="http://127.0.0.1:8000")
     assert mirror.start_urls_for()[0][0] == "http://127.0.0.1:8000/indeks?page=1"
+    # sindonews pages its index by item offset (/index/0, /index/20, ...), not page number
+    sindo = SPIDERS["sindonews"]()
+    template = sindo.profile.discovery.index[0]
+    assert [sindo.index_url(template, p) for p in (1, 2, 3)] == [
+        "https://index.sindonews.com/index/0", "https://index.sindonews.com/index/20",
+        "https://index.sindonews.com/index/40"]
 
 
 def test_scrapy_list_shows_every_profile_spider():
@@ -190,3 +196,133 @@ def test_scrapy_list_shows_every_profile_spider():
     assert out.returncode == 0, out.stderr
     names = set(out.stdout.split())
     assert {"monitor", "generic", *SITES} <= names
+
+
+# ---------------------------------------------------------------------------
+# kapanlagi / viva (added with their profiles)
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name,url,article_id", [
+    ("kapanlagi", "http://www.kapanlagi.com/showbiz/film/indonesia/brandon-salim-makin-dekat-82f43b.html", "82f43b"),
+    ("kapanlagi", "http://musik.kapanlagi.com/berita/bikin-gaduh-kota-rumah-penyanyi-ini-digrebek-polisi-c1994d.html", "c1994d"),
+    ("kapanlagi", "https://www.kapanlagi.com/korea/sinopsis-drama-hwarang-beserta-daftar-pemain-52ba0c.html", "52ba0c"),
+    ("viva", "http://life.viva.co.id/showbiz/read/736460-taylor-swift-standing-ovation", "736460"),
+    ("viva", "http://politik.news.viva.co.id/news/read/736458-soal-din-minimi", "736458"),
+    ("viva", "https://www.viva.co.id/berita/nasional/1485778-terkuak-awal-mula", "1485778"),
+    ("viva", "https://www.viva.co.id/otomotif/mobil/1234562-judul-artikel-slug", "1234562"),
+    ("viva", "https://www.viva.co.id/berita/1234561-judul-artikel-slug", "1234561"),
+])
+def test_kapanlagi_viva_url_regex_and_id(name, url, article_id):
+    profile = PROFILES[name]
+    assert profile.article_id(url) == article_id
+    assert profile_for(url) is profile and parser_for(url).PROFILE is profile
+
+
+@pytest.mark.parametrize("name,url", [
+    ("kapanlagi", "http://www.kapanlagi.com/ragam/tag-populer/film_indonesia_2015.html"),
+    ("kapanlagi", "http://www.kapanlagi.com/foto/berita-foto/indonesia/sahabat-dekat-manisnya-valerie.html"),
+    ("kapanlagi", "https://www.kapanlagi.com/feed/"),
+    ("viva", "https://www.viva.co.id/indeks?page=2"),
+    ("viva", "https://www.viva.co.id/berita/nasional"),
+])
+def test_kapanlagi_viva_non_article_urls(name, url):
+    assert PROFILES[name].article_id(url) is None
+
+
+def test_kapanlagi_viva_sections():
+    assert PROFILES["viva"].article_re.match("/berita/nasional/1485778-x").group("section") == "nasional"
+    assert PROFILES["viva"].article_re.match("/showbiz/read/736460-x").group("section") == "showbiz"
+    assert PROFILES["kapanlagi"].article_re.match("/showbiz/selebriti/x-1b2294.html").group("section") == "showbiz"
+
+
+def test_kapanlagi_viva_layouts_by_markup():
+    text = "".join(f"<p>Kalimat isi berita nomor {i} yang cukup panjang untuk satu paragraf.</p>" for i in range(5))
+    www = ("<html><body><h1 class='entertainment-newsdetail-title-new'>Judul Lama KapanLagi</h1>"
+           "<span class='newsdetail-schedule-new'>Kamis, 05 November 2015 11:52</span>"
+           f"<div class='entertainment-detail-news'>{text}<h2>Jangan Lewatkan!</h2>"
+           "<a href='/showbiz/x-123abc.html' target='_blank'>Tautan lain</a></div></body></html>")
+    rec = parse_article(www, "http://www.kapanlagi.com/showbiz/film/indonesia/judul-lama-82f43b.html")
+    assert (rec["parser"], rec["headline"], rec["published_at"]) == ("kapanlagi/1", "Judul Lama KapanLagi", "2015-11-05T11:52:00+07:00")
+    assert "Jangan" not in rec["body"] and "Tautan" not in rec["body"]
+    musik = ("<html><body><h1 class='v7-music-newsdetail-title'>Judul Musik Lama</h1>"
+             "<span class='v7-music-newsdetail-schedule'>Selasa, 23 Februari 2016 11:22</span>"
+             f"<div class='v7-music-detail-news'>{text}</div></body></html>")
+    rec = parse_article(musik, "http://musik.kapanlagi.com/berita/judul-musik-lama-c1994d.html")
+    assert (rec["parser"], rec["headline"], rec["published_at"]) == ("kapanlagi/1", "Judul Musik Lama", "2016-02-23T11:22:00+07:00")
+    current = f"<html><body><h1>Judul Baru KapanLagi Hari Ini</h1><div class='body-paragraph clearfix'>{text}</div></body></html>"
+    assert parse_article(current, "https://www.kapanlagi.com/showbiz/judul-baru-7d2e41.html")["parser"] == "kapanlagi/2"
+    old_viva = ("<html><body><article class='article-detail'><div class='title'><h1>Judul Viva Lama</h1></div>"
+                "<div class='date'>Selasa, 16 Februari 2016 | 13:01 WIB</div><div class='author'>Oleh : <b>Maya Sofia</b></div>"
+                f"<div id='article-content'><span itemprop='articleBody'>{text}</span></div></article></body></html>")
+    rec = parse_article(old_viva, "http://life.viva.co.id/showbiz/read/736460-judul-viva-lama")
+    assert (rec["parser"], rec["byline"], rec["published_at"]) == ("viva/1", ["Maya Sofia"], "2016-02-16T13:01:00+07:00")
+    new_viva = (f"<html><body><h1 class='main-content-title'>Judul Viva Baru</h1><div class='main-content-detail'>{text}"
+                "<div class='recommended-article'><p>Baca Juga : Artikel lain yang direkomendasikan redaksi</p></div></div></body></html>")
+    rec = parse_article(new_viva, "https://www.viva.co.id/berita/nasional/1834567-judul-viva-baru")
+    assert rec["parser"] == "viva/2" and "direkomendasikan" not in rec["body"]
+
+
+def test_viva_2016_index_and_spiders():
+    from crawler.parsers import parse_listing
+    from crawler.spiders.profiles import SPIDERS
+
+    index = ("<html><body><ul class='indexlist'><li><a href='http://life.viva.co.id/style/read/736450-desain-tas'>"
+             "<div class='upperdeck'><span class='channel'>Vivalife</span> Selasa, 16 Februari 2016 12:55</div>"
+             "<div class='title'>Desain Tas</div></a></li></ul></body></html>")
+    [item] = parse_listing(index, "http://www.viva.co.id/indeks")["items"]
+    assert (item["url"], item["published_at"]) == ("http://life.viva.co.id/style/read/736450-desain-tas", "2016-02-16T12:55:00+07:00")
+    kapanlagi = SPIDERS["kapanlagi"]()
+    assert kapanlagi.source == "rss" and [u for u, _k, _m in kapanlagi.start_urls_for()] == ["https://www.kapanlagi.com/feed/"]
+    viva = SPIDERS["viva"]()
+    assert viva.source == "index" and viva.start_urls_for()[0][0] == "https://www.viva.co.id/indeks?page=1"
+    assert viva.article_url("https://www.viva.co.id/berita/nasional/1834567-x").endswith("?page=all")
+
+
+def test_feed_fixtures_match_their_json():
+    """RSS listing fixtures (``fixtures/<site>/NAME.xml`` + ``NAME.json``, for the sites discovered by
+    feed): the feed reader's items, in the listing-fixture layout, and every link is an article of the site."""
+    from pipelines.dates import parse_date, to_iso
+
+    feeds = sorted(FIXTURES.glob("*/*.xml"))
+    assert feeds
+    for xml in feeds:
+        expected = json.loads(xml.with_suffix(".json").read_text(encoding="utf-8"))
+        items = [{"url": it["url"], "headline": it["headline"], "published_raw": it["published"],
+                  "published_at": to_iso(parse_date(it["published"])) if it["published"] else None}
+                 for it in parse_feed(xml.read_bytes())]
+        assert {"items": items, "next_url": None} == expected["listing"], xml.name
+        profile = PROFILES[xml.parent.name]
+        assert expected["url"] in profile.discovery.rss
+        assert all(profile.article_id(it["url"]) for it in items)
+
+
+def test_kapanlagi_2015_lang_en_is_indonesian():
+    text = "".join(f"<p>Aktris muda itu mengaku senang bisa bermain di film yang ke-{i} bersama teman lamanya.</p>"
+                   for i in range(5))
+    page = (f"<html xmlns='http://www.w3.org/1999/xhtml' xml:lang='en' lang='en'><body>"
+            f"<h1 class='entertainment-newsdetail-title-new'>Judul Berita KapanLagi</h1>"
+            f"<div class='entertainment-detail-news'>{text}</div></body></html>")
+    record = parse_article(page, "http://www.kapanlagi.com/showbiz/film/judul-82f43b.html")
+    assert record["language"] == "id" and record["field_sources"]["language"] == "text"
+    assert "language: page declares 'en' (html-lang) but its text is 'id'" in record["warnings"]
+    # a declaration the text agrees with, or too little text to tell, is kept
+    english = page.replace(text, "<p>The young actress said she was happy to work with her old friends on the film, "
+                                 "and that the shoot in the mountains was the hardest of her career.</p>" * 3)
+    assert parse_article(english, "http://www.kapanlagi.com/showbiz/film/judul-82f43b.html")["language"] == "en"
+    short = page.replace(text, "<p>Aktris muda itu senang.</p>")
+    assert parse_article(short, "http://www.kapanlagi.com/showbiz/film/judul-82f43b.html")["language"] == "en"
+
+
+def test_listing_date_prefers_the_tooltips_absolute_time_over_relative_text():
+    """detik prints "2 jam yang lalu" with the absolute time in ``title``: a listing
+    date must not depend on when the page is parsed."""
+    from crawler.parsers import parse_listing
+
+    html = """<html><body><div class="list-content">
+      <article class="list-content__item"><h3 class="media__title">
+        <a href="https://news.detik.com/berita/d-7012345/menkes-imbau-vaksinasi">Menkes imbau vaksinasi</a></h3>
+        <div class="media__date"><span title="Kamis, 02 Nov 2023 14:30 WIB">2 jam yang lalu</span></div>
+      </article></div></body></html>"""
+    items = parse_listing(html, "https://news.detik.com/indeks?page=1")["items"]
+    assert [(i["headline"], i["published_at"], i["published_raw"]) for i in items] == [
+        ("Menkes imbau vaksinasi", "2023-11-02T14:30:00+07:00", "Kamis, 02 Nov 2023 14:30 WIB")]

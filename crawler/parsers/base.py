@@ -1748,19 +1748,32 @@ class ArticlePage:
         return value
 
     def language(self) -> str:
+        """The declared language (``<html lang>``, JSON-LD, meta), unless the page's
+        paragraphs plainly say the other of Indonesian / English: CMS templates declare
+        ``en`` on Indonesian text (kapanlagi 2015-16), which would mislabel every record."""
+        declared = None
         if self.root is not None:
-            code = T.language_code(self.root.get("lang") or self.root.get("xml:lang"))
-            if code:
-                self._source("language", "html-lang")
-                return code
-        code = T.language_code(_as_str(self.jsonld_article.get("inLanguage")))
-        if code:
-            self._source("language", "json-ld")
-            return code
-        code = T.language_code(self.meta_first("og:locale", "content-language", "language"))
-        if code:
-            self._source("language", "meta")
-            return code
+            declared = T.language_code(self.root.get("lang") or self.root.get("xml:lang"))
+            source = "html-lang"
+        if not declared:
+            declared, source = T.language_code(_as_str(self.jsonld_article.get("inLanguage"))), "json-ld"
+        if not declared:
+            declared = T.language_code(self.meta_first("og:locale", "content-language", "language"))
+            source = "meta"
+        if declared in ("id", "en") and self.root is not None:
+            sample: list[str] = []
+            for p in self.root.iter("p"):
+                sample.append(_text(p))
+                if sum(map(len, sample)) > 4000:
+                    break
+            seen = T.id_or_en(" ".join(sample))
+            if seen and seen != declared:
+                self.warnings.append(f"language: page declares '{declared}' ({source}) but its text is '{seen}'")
+                self._source("language", "text")
+                return seen
+        if declared:
+            self._source("language", source)
+            return declared
         self._source("language", "default")
         return self.DEFAULT_LANGUAGE
 

@@ -122,7 +122,17 @@ def split_caption_credit(text: str | None) -> tuple[str | None, str | None]:
         start = len(text) - len(text[-160:]) + m.start()
         caption = text[:start].rstrip(" ,.;:-–—|/")
         return (caption or None), _LABEL_INSIDE_RE.sub("", m.group("credit").strip()).rstrip(".") or None
+    m = _COPYRIGHT_CREDIT_RE.search(text[-200:])
+    if m:  # "Brandon Salim/©KapanLagi.com®/M. Akrom Sukarya", "… © Instagram.com/akun" (kapanlagi)
+        start = len(text) - len(text[-200:]) + m.start()
+        caption = text[:start].rstrip(" ,.;:-–—|/")
+        credit = m.group("credit").replace("®", "").strip(" /")
+        return (caption or None), (credit or None)
     return text, None
+
+
+#: a "©" credit closing the caption, after a slash or a space: "…/©KapanLagi.com®/Name", "… © Twitter.com"
+_COPYRIGHT_CREDIT_RE = re.compile(r"\s*/?\s*©\s*(?P<credit>[^©]{1,160})$")
 
 
 #: an unbracketed "AGENCY/Name" credit after the caption's last sentence
@@ -261,7 +271,7 @@ _TAIL = 80
 _INITIALS_RE = re.compile(
     r"[.!?\"”’'»)]\s*\((?P<ini>[A-Za-z]{1,6}(?:/[A-Za-z0-9.]{1,12}){0,3})\)\s*$"
 )
-_MEDIA_SUFFIXES = frozenset({"jpnn", "ant", "antara", "mi", "kompas", "detik", "jpg", "jpc", "jp", "rmol", "rmol.id"})
+_MEDIA_SUFFIXES = frozenset({"kpl", "jpnn", "ant", "antara", "mi", "kompas", "detik", "jpg", "jpc", "jp", "rmol", "rmol.id"})
 _EDITOR_LINE_RE = re.compile(
     r"^(?:Editor|Redaktur|Penyunting)\s*(?:&\s*Reporter\s*)?:\s*(?P<name>[^|:]{2,80})$", re.IGNORECASE
 )
@@ -373,6 +383,28 @@ def clean_paragraphs(paragraphs: Iterable[str]) -> list[str]:
 # ---------------------------------------------------------------------------
 # language
 # ---------------------------------------------------------------------------
+
+#: very frequent words that only one of the two languages uses (Indonesian news pages
+#: sometimes declare ``lang="en"``: kapanlagi 2015-16, many CMS defaults)
+_ID_WORDS = frozenset("yang dan di dengan untuk ini itu dari dalam tidak akan pada juga ke karena oleh "
+                      "sudah bisa ada saat mereka kami kata tersebut".split())
+_EN_WORDS = frozenset("the and of to in is that for with was on as are be by this from at have has "
+                      "not but were which".split())
+_WORD_RE = re.compile(r"[a-z]+")
+
+
+def id_or_en(text: str, *, min_words: int = 8, margin: float = 3.0) -> str | None:
+    """"id" or "en" when ``text`` is clearly in that language (its frequent words
+    outnumber the other's ``margin`` times, at least ``min_words`` of them), else None."""
+    words = _WORD_RE.findall(text[:4000].lower())
+    ind = sum(w in _ID_WORDS for w in words)
+    eng = sum(w in _EN_WORDS for w in words)
+    if ind >= min_words and ind >= margin * eng:
+        return "id"
+    if eng >= min_words and eng >= margin * ind:
+        return "en"
+    return None
+
 
 def language_code(value: str | None) -> str | None:
     """Primary BCP-47 subtag, lower case: "id-ID" -> "id"; legacy "in" -> "id"."""
