@@ -1121,8 +1121,7 @@ class ArticlePage:
         if marks and _META_CLASS_RE.search(marks[:300]):
             return True  # post meta, bylines, ratings, author boxes, print / back links
         if tag in _LINK_LIST_TAGS:
-            cls = el.get("class")
-            if cls and _FURNITURE_CLASS_RE.search(cls[:300]):
+            if marks and _FURNITURE_CLASS_RE.search(marks[:300]):
                 return True
             if _link_density(el) > 0.6:
                 return True
@@ -1361,34 +1360,36 @@ class ArticlePage:
                 return out, "json-ld"
         return [], None
 
+    @staticmethod
+    def _furniture_node(node: Any, *, ids: bool = False) -> bool:
+        """nav / aside / footer, or a furniture class (related, comments, ...); with
+        ``ids`` also a furniture id ("comments", "comment-42", "footer", ...)."""
+        if node.tag in ("nav", "aside", "footer"):
+            return True
+        cls = node.get("class")
+        if cls and _FURNITURE_CLASS_RE.search(cls[:300]):
+            return True
+        ident = node.get("id") if ids else None
+        return bool(ident and _FURNITURE_ID_RE.search(ident[:100]))
+
     def _in_furniture(self, el: Any, include_self: bool = False) -> bool:
         """Inside nav / aside / footer / related / comments (page furniture)?"""
         node = el if include_self else el.getparent()
         while node is not None:
-            tag = node.tag
-            if tag in ("nav", "aside", "footer"):
-                return True
-            cls = node.get("class")
-            if cls and _FURNITURE_CLASS_RE.search(cls[:300]):
+            if self._furniture_node(node):
                 return True
             node = node.getparent()
         return False
 
     def _block_in_furniture(self, container: Any) -> bool:
         """A candidate body block inside page furniture (comments, sidebar, related list)?
-        Like :meth:`_in_furniture`, except that an ancestor which also holds an ``<h1>``
-        is a page-layout wrapper ("layout-with-sidebar", "comments-enabled",
-        "article-widgets" on ``<html>`` / ``<main>``), not furniture: comment threads
-        and sidebars never contain the page's headline."""
+        Like :meth:`_in_furniture` (ids included), except that an ancestor which also
+        holds an ``<h1>`` is a page-layout wrapper ("layout-with-sidebar",
+        "comments-enabled", "article-widgets" on ``<html>`` / ``<main>``), not furniture:
+        comment threads and sidebars never contain the page's headline."""
         node = container
         while node is not None:
-            tag = node.tag
-            furniture = tag in ("nav", "aside", "footer")
-            if not furniture:
-                cls, ident = node.get("class"), node.get("id")
-                furniture = bool(cls and _FURNITURE_CLASS_RE.search(cls[:300])) or bool(
-                    ident and _FURNITURE_ID_RE.search(ident[:100]))
-            if furniture and (node is container or node.find(".//h1") is None):
+            if self._furniture_node(node, ids=True) and (node is container or node.find(".//h1") is None):
                 return True
             node = node.getparent()
         return False
@@ -1764,9 +1765,11 @@ class ArticlePage:
         # Indonesian text, and the check costs ~3% of a page's parse
         if declared == "en" and self.root is not None:
             sample: list[str] = []
+            size = 0
             for p in self.root.iter("p"):
                 sample.append(_text(p))
-                if sum(map(len, sample)) > 4000:
+                size += len(sample[-1])
+                if size > 4000:
                     break
             seen = T.id_or_en(" ".join(sample))
             if seen and seen != declared:

@@ -119,6 +119,24 @@ def lastmod_time(raw: str | None) -> datetime | None:
     return when.astimezone(timezone.utc) if when is not None else None
 
 
+def listing_time(raw: str | None) -> str | None:
+    """A listing's (feed item, sitemap entry) raw date as ISO 8601, or ``None``."""
+    if not raw:
+        return None
+    from pipelines.dates import parse_date, to_iso
+
+    when = parse_date(raw)
+    return to_iso(when) if when is not None else None
+
+
+def sitemap_entries(doc: dict[str, list]) -> list[dict[str, Any]]:
+    """The entries of a url set (:func:`crawler.spiders.discovery.read_sitemap`) as
+    listing items: ``{"url", "published_at", "lastmod"}``, ``published_at`` from the
+    news publication date, else ``lastmod``."""
+    return [{"url": u["url"], "published_at": listing_time(u["published"] or u["lastmod"]), "lastmod": u["lastmod"]}
+            for u in doc["urls"]]
+
+
 def headers_dict(headers: Any) -> dict[str, str]:
     """Scrapy headers (bytes, multi-valued) -> ``{name: "v1, v2"}`` (str)."""
     out: dict[str, str] = {}

@@ -34,9 +34,8 @@ from scrapy.http import Response
 from crawler.items import PageItem
 from crawler.parsers import parse_generic
 from crawler.parsers.base import GENERIC_ARTICLE_PATH_RE, parse_html
-from crawler.spiders.base import ArchiveSpider
+from crawler.spiders.base import ArchiveSpider, sitemap_entries
 from crawler.spiders.discovery import read_sitemap
-from pipelines.dates import parse_date, to_iso
 
 #: a slug of at least four hyphenated words, optionally ending in .html
 _SLUG_RE = re.compile(r"/[a-z0-9]+(?:-[a-z0-9]+){3,}(?:\.html?)?/?$", re.IGNORECASE)
@@ -141,13 +140,7 @@ class GenericSpider(ArchiveSpider):
         walk = response.meta.get("walk")
         for url in self.sitemap_children(walk, doc["sitemaps"]):
             yield self.sitemap_request(url)
-        entries = []
-        for entry in doc["urls"]:
-            raw = entry["published"] or entry["lastmod"]
-            dt = parse_date(raw) if raw else None
-            entry = {**entry, "published_at": to_iso(dt) if dt else None}
-            if self.in_window(entry["published_at"]):
-                entries.append(entry)
+        entries = [e for e in sitemap_entries(doc) if self.in_window(e["published_at"])]
         self.note_listing_items(entries)
         if walk:
             self.note_walk(walk, items=entries)

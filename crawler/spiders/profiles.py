@@ -60,9 +60,8 @@ from crawler.items import PageItem
 from crawler.parsers import parse_article, parse_listing
 from crawler.parsers.profile import Profile, page_links
 from crawler.parsers.sites import PROFILES
-from crawler.spiders.base import ArchiveSpider
+from crawler.spiders.base import ArchiveSpider, listing_time, sitemap_entries
 from crawler.spiders.discovery import join_pages, parse_feed, read_sitemap
-from pipelines.dates import parse_date, to_iso
 
 WIB = timezone(timedelta(hours=7))
 
@@ -281,10 +280,6 @@ class ProfileSpider(ArchiveSpider):
         an anchored incremental walk."""
         return max(1, self.settings.getint("WARTA_INCREMENTAL_STOP_PAGES", 1))
 
-    def _when(self, raw: str | None) -> str | None:
-        dt = parse_date(raw) if raw else None
-        return to_iso(dt) if dt else None
-
     def parse_sitemap_doc(self, response: Response):
         item = self.listing_item(response)
         if item is not None:
@@ -293,8 +288,7 @@ class ProfileSpider(ArchiveSpider):
         walk = response.meta.get("walk")
         for url in self.sitemap_children(walk, doc["sitemaps"]):
             yield self.discovery_request(self.rebase_link(url), "sitemap", {"walk": walk}, dont_filter=False)
-        entries = [{"url": u["url"], "published_at": self._when(u["published"] or u["lastmod"]),
-                    "lastmod": u["lastmod"]} for u in doc["urls"]]
+        entries = sitemap_entries(doc)
         self.note_listing_items(entries)
         if walk:
             self.note_walk(walk, items=entries)
@@ -304,7 +298,7 @@ class ProfileSpider(ArchiveSpider):
         item = self.listing_item(response)
         if item is not None:
             yield item
-        entries = [{"url": it["url"], "published_at": self._when(it["published"])}
+        entries = [{"url": it["url"], "published_at": listing_time(it["published"])}
                    for it in parse_feed(response.body)]
         self.note_listing_items(entries)
         walk = response.meta.get("walk")
