@@ -4,8 +4,10 @@ The mirror (``python -m crawler.mirror``) runs in its own process, so neither it
 nor its memory is counted for a crawler.  Then, in the same run:
 
 * **ours**: ``python -m scrapy crawl monitor -a base_url=MIRROR`` with the project
-  settings -- discovery through the index listings, parse, clean, dates, dedupe, and
-  the SQLite archive with every raw page (a fresh database per run);
+  settings -- discovery through the index listings, parse (in a worker process beside
+  the reactor when two CPUs are usable, ``WARTA_PARSE_WORKERS=auto``), clean, dates,
+  dedupe, and the SQLite archive with every raw page (a fresh database per run);
+  the row's note gives both sides' CPU seconds, workers included;
 * **peer**: bare Scrapy -- :class:`BareSpider` requesting exactly the URLs the full
   crawl fetched (read back from its ``pages`` table), doing nothing with the
   responses, no pipelines, Scrapy's default scheduler and duplicate filter, and the
@@ -16,8 +18,8 @@ pages/s = responses / (spider open -> spider closed), taken from the crawl's own
 stats (written by :class:`StatsDump`), so interpreter start-up does not count for
 either side.  Rounds alternate bare / full; the best of each counts.
 
-Peak RSS (the crawler process's ``VmHWM``, never the mirror's) for 1k, 5k, 20k and 40k
-articles: "flat" means that between the two largest crawls it grows by at most
+Peak RSS (the crawler process's ``VmHWM`` plus the peak RSS of its parse workers, never
+the mirror's) for 1k, 5k, 20k and 40k articles: "flat" means that between the two largest crawls it grows by at most
 :data:`FLAT_BYTES_PER_ARTICLE` per extra article (a per-URL structure -- a set of
 fingerprints, a queue of pending requests, an LRU of keys -- costs 80-800 bytes per URL;
 bounded caches, e.g. SQLite's 2 MB page cache per connection, are full by then).
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import shutil
 import sqlite3
 import tempfile
@@ -61,6 +64,7 @@ class StatsDump:
         self.crawler = crawler
         self.path = crawler.settings.get("BENCH_STATS_FILE")
         self.start = 0.0
+        self.cpu_start = 0.0
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -73,12 +77,16 @@ class StatsDump:
 
     def opened(self, spider) -> None:
         self.start = time.perf_counter()
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        self.cpu_start = usage.ru_utime + usage.ru_stime
 
     def closed(self, spider, reason) -> None:
         if not self.path:
             return
         stats = {k: v for k, v in self.crawler.stats.get_stats().items() if isinstance(v, (int, float, str))}
         stats["bench/seconds"] = time.perf_counter() - self.start
+        usage = resource.getrusage(resource.RUSAGE_SELF)  # the crawler process alone
+        stats["bench/cpu_seconds_self"] = round(usage.ru_utime + usage.ru_stime - self.cpu_start, 3)
         stats["bench/reason"] = reason
         Path(self.path).write_text(json.dumps(stats, default=str), encoding="utf-8")
 
@@ -172,9 +180,13 @@ def _result(res, stats_file: Path, what: str) -> dict[str, Any]:
     stats_file.unlink()
     pages = int(stats.get("downloader/response_count", 0))
     seconds = float(stats["bench/seconds"])
+    # the crawl's memory is the crawler process plus its parse workers (crawler/parsepool.py)
+    workers_mb = float(stats.get("warta/parse_workers_peak_rss_mb") or 0.0)
     return {"pages": pages, "seconds": round(seconds, 3), "pages_per_s": pages / seconds,
-            "max_rss_mb": round(res.max_rss_mb, 1), "wall_seconds": round(res.seconds, 2),
-            "cpu_seconds": round(res.cpu_seconds, 2),
+            "max_rss_mb": round(res.max_rss_mb + workers_mb, 1), "crawler_rss_mb": round(res.max_rss_mb, 1),
+            "parse_workers": stats.get("warta/parse_workers"), "parse_workers_rss_mb": workers_mb,
+            "wall_seconds": round(res.seconds, 2), "cpu_seconds": round(res.cpu_seconds, 2),
+            "cpu_seconds_crawler": stats.get("bench/cpu_seconds_self"),
             "items": stats.get("item_scraped_count"), "articles_new": stats.get("warta/articles_new"),
             "reason": stats.get("bench/reason"), "log_tail": res.stderr[-1500:]}
 
@@ -252,6 +264,8 @@ def run(quick: bool = False, workdir: Path | None = None, articles: int | None =
     full, bare = sp["full"], sp["bare"]
     rows = [Row("crawl", f"`scrapy crawl monitor`, mirror of {n:,} articles ({full['pages']:,} responses)",
                 full["pages_per_s"], bare["pages_per_s"], "pages/s", "bare Scrapy", 0.7,
+                note=f"parse workers: {full.get('parse_workers') or 0}; CPU s per run (all processes): "
+                     f"{full['cpu_seconds']:.1f} ours, {bare['cpu_seconds']:.1f} bare",
                 extra={"full": full, "bare": bare, "full_runs": [r["pages_per_s"] for r in sp["full_runs"]],
                        "bare_runs": [r["pages_per_s"] for r in sp["bare_runs"]]})]
     lo, mid, hi = sizes[0], sizes[-2], sizes[-1]

@@ -67,6 +67,15 @@ def empty_article(url: str = "") -> dict[str, Any]:
     return article
 
 
+def failed_article(url: str, fetched_at: str | None, error: str) -> dict[str, Any]:
+    """The record of a page the parser could not handle: empty fields and the
+    reason in ``parse_error`` (the page itself is stored all the same)."""
+    article = empty_article(url if isinstance(url, str) else "")
+    article["fetched_at"] = fetched_at
+    article["parse_error"] = error[:500]
+    return article
+
+
 class PageItem(dict):
     """What the spider yields for every response it receives.
 

@@ -49,13 +49,15 @@ def mirror():
         yield site, server
 
 
-@pytest.fixture(scope="module")
-def crawled(mirror, tmp_path_factory):
+@pytest.fixture(scope="module", params=["1", "0"], ids=["parse-worker", "parse-inline"])
+def crawled(mirror, tmp_path_factory, request):
+    """A first crawl, parsing in a worker process and inline (crawler/parsepool.py):
+    both must give the mirror's ground truth."""
     site, server = mirror
     db = tmp_path_factory.mktemp("e2e") / "warta.sqlite"
     url = f"sqlite:///{db}"
     server.hits.clear()
-    first = scrapy_crawl(url, "-a", f"base_url={server.url}")
+    first = scrapy_crawl(url, "-a", f"base_url={server.url}", "-s", f"WARTA_PARSE_WORKERS={request.param}")
     first_hits = dict(server.hits)
     return site, server, url, first, first_hits
 
@@ -69,6 +71,8 @@ def test_crawl_exits_zero_and_stores_every_article(crawled):
         runs = conn.execute(text("select status, pages_fetched, articles_new from crawl_runs")).all()
     assert n == len(site.articles) == 60
     assert len(runs) == 1 and runs[0].status == "ok" and runs[0].articles_new == 60
+    assert "'warta/parse_workers': " + ("1" if "WARTA_PARSE_WORKERS=1" in " ".join(result.args) else "0") \
+        in result.stderr  # the mode the run says it used
 
 
 def test_archive_matches_mirror_ground_truth(crawled):

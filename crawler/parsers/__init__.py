@@ -13,7 +13,7 @@ import logging
 from typing import Any
 from urllib.parse import urlsplit
 
-from crawler.items import empty_article
+from crawler.items import failed_article
 from crawler.parsers.base import ArticlePage, ElementIndex, GenericPage, parse_html, select_one
 from crawler.parsers.encoding import decode_html
 from crawler.parsers.monitor import MonitorIndonesiaPage
@@ -114,11 +114,8 @@ def parse_article(html: str, url: str, *, fetched_at: str | None = None) -> dict
         page = page_class(None, url, tree=root, fetched_at=fetched_at, index=index)
         return page.to_dict()
     except Exception as exc:  # the contract: never raise
-        record = empty_article(url if isinstance(url, str) else "")
-        record["fetched_at"] = fetched_at
-        record["parse_error"] = f"parser crashed: {type(exc).__name__}: {exc}"[:500]
         log.warning("parser crashed on %r: %r", url, exc)
-        return record
+        return failed_article(url, fetched_at, f"parser crashed: {type(exc).__name__}: {exc}")
 
 
 def parse_generic(html: str, url: str, *, fetched_at: str | None = None) -> dict[str, Any]:
@@ -130,10 +127,7 @@ def parse_generic(html: str, url: str, *, fetched_at: str | None = None) -> dict
         page = GenericPage(None, url, tree=root, fetched_at=fetched_at, index=index)
         return page.to_dict()
     except Exception as exc:
-        record = empty_article(url if isinstance(url, str) else "")
-        record["fetched_at"] = fetched_at
-        record["parse_error"] = f"parser crashed: {type(exc).__name__}: {exc}"[:500]
-        return record
+        return failed_article(url, fetched_at, f"parser crashed: {type(exc).__name__}: {exc}")
 
 
 def parse_listing(html: str, url: str) -> dict[str, Any]:

@@ -44,12 +44,14 @@ from typing import Any, Iterable
 from urllib.parse import urlsplit, urlunsplit
 
 import scrapy
+from scrapy import signals
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawler.items import PageItem
 from crawler.middlewares import REPLAY_FLAG, WIRE_META
 from crawler.mirror import is_loopback
+from crawler.parsepool import ParsePool
 from crawler.parsers import parse_article
 from crawler.parsers.encoding import decode_html
 
@@ -228,6 +230,9 @@ class ArchiveSpider(scrapy.Spider):
                 ("CONCURRENT_REQUESTS_PER_DOMAIN", 16),
             ):
                 crawler.settings.set(name, value, priority="spider")
+        # parsing beside the reactor (crawler/parsepool.py); workers start with the spider
+        spider.parse_pool = ParsePool.from_crawler(crawler)
+        crawler.signals.connect(spider.parse_pool.start, signal=signals.spider_opened)
         return spider
 
     # -- archive access (resume) ------------------------------------------------
@@ -246,6 +251,9 @@ class ArchiveSpider(scrapy.Spider):
         # Scrapy calls this before the storage pipeline's spider_closed handler (the
         # spider connects first), so run_summary() / coverage() know the reason.
         self.close_reason = reason
+        pool = getattr(self, "parse_pool", None)
+        if pool is not None:
+            pool.close()
         if self._archive is not None:
             self._archive.dispose()
 
@@ -585,7 +593,7 @@ class ArchiveSpider(scrapy.Spider):
         if refetched and self.crawler.stats:
             self.crawler.stats.inc_value("warta/lastmod_refetched", refetched)
 
-    def parse_revisit(self, response: Response):
+    async def parse_revisit(self, response: Response):
         """A revisit answer: 304 or the same body -> bookkeeping only; else the usual path."""
         visit = response.meta.get("warta_revisit") or {}
         same = (response.status == 304 or (
@@ -597,10 +605,11 @@ class ArchiveSpider(scrapy.Spider):
             yield PageItem(page=None, article=None, touch={
                 "article_id": visit.get("article_id"), "seen_at": utc_now_iso(), "status": response.status})
             return
-        yield from self.parse_article_page(response)
+        async for output in self.parse_article_page(response):
+            yield output
 
-    def parse_article_page(self, response: Response):
-        yield self.article_item(response)
+    async def parse_article_page(self, response: Response):
+        yield await self.article_item(response)
 
     def run_summary(self) -> dict[str, Any]:
         """What this run adds to ``crawl_runs.stats`` (the storage pipeline merges it)."""
@@ -668,10 +677,10 @@ class ArchiveSpider(scrapy.Spider):
         ctype = response.headers.get(b"Content-Type")
         return decode_html(response.body, ctype.decode("latin-1") if ctype else None)
 
-    def article_item(self, response: Response) -> PageItem:
+    async def article_item(self, response: Response) -> PageItem:
         html = self.decode(response)
         page = self.page_record(response, "article")
-        article = parse_article(html, response.url, fetched_at=page["fetched_at"])
+        article = await self.parse_pool.run(parse_article, html, response.url, fetched_at=page["fetched_at"])
         if article.get("parse_error"):  # e.g. a soft 404 behind an article link: say so
             self.logger.info("%s: %s", response.url, article["parse_error"])
         return PageItem(page=page, article=article)

@@ -153,7 +153,8 @@ class GenericSpider(ArchiveSpider):
                 return
             yield self.article_request(entry["url"])
 
-    def parse_article_page(self, response: Response):
+    async def parse_article_page(self, response: Response):
         page = self.page_record(response, "article")
-        article = parse_generic(self.decode(response), response.url, fetched_at=page["fetched_at"])
+        article = await self.parse_pool.run(parse_generic, self.decode(response), response.url,
+                                            fetched_at=page["fetched_at"])
         yield PageItem(page=page, article=article)

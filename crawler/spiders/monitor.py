@@ -151,6 +151,3 @@ class MonitorSpider(ArchiveSpider):
             return
         if listing["next_url"] and not reached_older and self.budget_left():
             yield self.listing_request(listing["next_url"])
-
-    def parse_article_page(self, response: Response):
-        yield self.article_item(response)

@@ -307,8 +307,8 @@ class ProfileSpider(ArchiveSpider):
         yield from self.schedule(self.candidates(entries))[0]
 
     # -- articles ----------------------------------------------------------------------
-    def parse_article_page(self, response: Response):
-        item = self.article_item(response)
+    async def parse_article_page(self, response: Response):
+        item = await self.article_item(response)
         article = item["article"] or {}
         rest = ([self.rebase_link(u) for u in page_links(self.decode(response), response.url, self.profile)]
                 if not article.get("parse_error") else [])
@@ -321,12 +321,14 @@ class ProfileSpider(ArchiveSpider):
         return scrapy.Request(rest[0], callback=self.parse_next_page, errback=self.next_page_failed,
                               meta={"kind": "other", "first": first, "rest": rest[1:], "done": done})
 
-    def parse_next_page(self, response: Response):
+    async def parse_next_page(self, response: Response):
         page = self.page_record(response, "other")
         yield PageItem(page=page, article=None)
-        other = parse_article(self.decode(response), response.url, fetched_at=page["fetched_at"])
+        other = await self.parse_pool.run(parse_article, self.decode(response), response.url,
+                                          fetched_at=page["fetched_at"])
         done = response.meta["done"] + ([other] if not other.get("parse_error") else [])
-        yield from self._finish_or_follow(response.meta["first"], response.meta["rest"], done)
+        for output in self._finish_or_follow(response.meta["first"], response.meta["rest"], done):
+            yield output
 
     def next_page_failed(self, failure):
         yield from self.on_error(failure)
