@@ -60,6 +60,8 @@ __all__ = ["ParsePool", "AUTO_MAX_WORKERS", "usable_cpus", "worker_count"]
 AUTO_MAX_WORKERS = 4
 
 _HEAD = struct.Struct("<I")
+#: pages in one worker's pipe at once (see _Worker)
+PIPELINE = 3
 #: the worker's first frame: "parsers loaded"
 _READY = "ready"
 
@@ -119,45 +121,61 @@ class WorkerDied(Exception):
     """The worker holding a page exited before answering."""
 
 
+class TimedOut(Exception):
+    """The worker spent longer than the timeout on this page (it is killed)."""
+
+
 class _Inline(Exception):
     """The workers could not start: parse this page inline."""
 
 
 class _Job:
-    """One page's call; ``started`` gets the worker it is sent to, ``done`` the answer."""
+    """One page's call and the future of its answer."""
 
-    __slots__ = ("call", "started", "done")
+    __slots__ = ("call", "done", "alone")
 
-    def __init__(self, call: tuple) -> None:
-        loop = asyncio.get_running_loop()
+    def __init__(self, call: tuple, alone: bool = False) -> None:
         self.call = call
-        self.started: asyncio.Future = loop.create_future()
-        self.done: asyncio.Future = loop.create_future()
+        self.done: asyncio.Future = asyncio.get_running_loop().create_future()
+        #: a page that was on a worker when it died goes to a worker by itself,
+        #: so a page that kills workers cannot take an innocent one down twice
+        self.alone = alone
 
 
 class _Worker:
-    """One ``python -m crawler.parsepool`` process, holding at most one page (so
-    a page's timeout counts its own parsing, never the queue before it)."""
+    """One ``python -m crawler.parsepool`` process and the pages sent to it, in order.
 
-    def __init__(self, on_change: Callable[[], None]) -> None:
+    Up to :data:`PIPELINE` pages are in its pipe at once, so it never idles while
+    the reactor is busy with other work between two answers.  It parses them one
+    by one, in order; the page at the head is the one being parsed, and the
+    timeout runs for it alone, from the moment it became the head (the answer
+    to the page before it), so a page is never timed out for the queue before it.
+    """
+
+    def __init__(self, on_change: Callable[[], None], timeout: float) -> None:
         package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
         self.proc = subprocess.Popen([sys.executable, "-m", "crawler.parsepool"], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, env=env, close_fds=True)
-        #: called when this worker becomes idle or dies (the pool dispatches)
+        #: called when this worker can take a page again or has died (the pool dispatches)
         self.on_change = on_change
-        self.job: _Job | None = None
+        self.timeout = timeout
+        self.jobs: deque[_Job] = deque()
         self.dead = False
         #: the worker said it has loaded the parsers (see main())
         self.ready = False
+        self._watchdog: asyncio.TimerHandle | None = None
         self._writer: asyncio.WriteTransport | None = None
         self._reader_task: asyncio.Task | None = None
         self._connecting: asyncio.Future | None = None
 
     @property
-    def idle(self) -> bool:
-        return self._writer is not None and not self.dead and self.job is None
+    def free(self) -> int:
+        """How many more pages it can take now."""
+        if self._writer is None or self.dead or any(job.alone for job in self.jobs):
+            return 0
+        return PIPELINE - len(self.jobs)
 
     async def connect(self) -> None:
         """Attach the pipes to the running event loop (once)."""
@@ -172,6 +190,20 @@ class _Worker:
         self._writer, _ = await loop.connect_write_pipe(asyncio.Protocol, self.proc.stdin)
         self._reader_task = asyncio.ensure_future(self._read(reader))
 
+    def _arm(self) -> None:
+        """(Re)start the timeout for the page now at the head."""
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
+        if self.jobs and not self.dead:
+            self._watchdog = asyncio.get_running_loop().call_later(self.timeout, self._timed_out)
+
+    def _timed_out(self) -> None:
+        self._watchdog = None
+        if self.jobs and not self.jobs[0].done.done():
+            self.jobs.popleft().done.set_exception(TimedOut())
+        self.kill()  # the pages behind it get WorkerDied (EOF) and go to a new worker
+
     async def _read(self, reader: asyncio.StreamReader) -> None:
         try:
             while True:
@@ -180,7 +212,8 @@ class _Worker:
                 if ok and isinstance(value, str) and value == _READY:
                     self.ready = True
                     continue
-                job, self.job = self.job, None
+                job = self.jobs.popleft() if self.jobs else None
+                self._arm()
                 if job is not None and not job.done.done():
                     if ok:
                         job.done.set_result(value)
@@ -191,17 +224,20 @@ class _Worker:
             pass
         finally:
             self.dead = True
-            job, self.job = self.job, None
-            if job is not None and not job.done.done():
-                code = self.proc.poll()
-                job.done.set_exception(WorkerDied(f"exit code {code}" if code is not None else "pipe closed"))
+            self._arm()  # cancels the watchdog
+            code = self.proc.poll()
+            jobs, self.jobs = self.jobs, deque()
+            for job in jobs:
+                if not job.done.done():
+                    job.done.set_exception(WorkerDied(f"exit code {code}" if code is not None else "pipe closed"))
             self.on_change()
 
     def send(self, job: _Job) -> None:
-        assert self._writer is not None and self.job is None
-        self.job = job
+        assert self._writer is not None and not self.dead
+        self.jobs.append(job)
         self._writer.write(_frame(job.call))
-        job.started.set_result(self)
+        if len(self.jobs) == 1:
+            self._arm()
 
     def peak_rss_kb(self) -> int:
         return _peak_rss_kb(self.proc.pid)
@@ -222,6 +258,8 @@ class _Worker:
         at once, so closing the file right after it is safe (the transport's
         later close of the same file object is a no-op)."""
         self.dead = True
+        if self._watchdog is not None:
+            self._watchdog.cancel()
         if self._writer is not None:
             self._writer.close()
         try:
@@ -289,46 +327,49 @@ class ParsePool:
 
     def _spawn(self) -> None:
         while not self.closed and sum(1 for w in self._pool if not w.dead) < self.workers:
-            self._pool.append(_Worker(self._dispatch))
+            self._pool.append(_Worker(self._dispatch, self.timeout))
 
     async def _connect_all(self) -> None:
         self._spawn()
         for worker in list(self._pool):
             if not worker.dead:
-                await worker.connect()
+                try:
+                    await worker.connect()
+                except OSError as exc:  # its pipes were gone already (it exited at once)
+                    logger.warning("parse worker %s: could not attach its pipes: %s", worker.proc.pid, exc)
+                    worker.kill()
         self._dispatch()
 
     def _dispatch(self) -> None:
-        """Replace dead workers; send waiting pages to idle ones (first come,
-        first served), or back to inline parsing when workers cannot start."""
-        for worker in [w for w in self._pool if w.dead and w.job is None]:
-            self._retire(worker, kill=False)
+        """Replace dead workers; send waiting pages to the least busy live ones
+        (first come, first served), or back to inline parsing when workers
+        cannot start."""
+        for worker in [w for w in self._pool if w.dead and not w.jobs]:
+            self._retire(worker)
         if not self.workers or self.closed:
             while self._waiting:
                 job = self._waiting.popleft()
-                if not job.started.done():
-                    job.started.set_exception(_Inline())
+                if not job.done.done():
+                    job.done.set_exception(_Inline())
             return
-        for worker in self._pool:
-            if not self._waiting:
+        while self._waiting:
+            worker = max(self._pool, key=lambda w: w.free, default=None)
+            need = PIPELINE if self._waiting[0].alone else 1
+            if worker is None or worker.free < need:
                 return
-            if worker.idle:
-                worker.send(self._waiting.popleft())
+            worker.send(self._waiting.popleft())
 
-    def _retire(self, worker: _Worker, kill: bool) -> None:
-        """Take a dead or hung worker out (the first caller does; several pages
-        may see the same death) and start its replacement."""
+    def _retire(self, worker: _Worker) -> None:
+        """Take a dead worker out and start its replacement."""
         if worker not in self._pool:
             return
         self._pool.remove(worker)
         self._retired_rss_kb = max(self._retired_rss_kb, worker.peak_rss_kb())
-        if kill:
-            worker.kill()
         try:
             worker.proc.wait(timeout=1)
         except subprocess.TimeoutExpired:
-            pass
-        if not worker.ready and not kill and self.workers:
+            worker.kill()
+        if not worker.ready and self.workers:
             # it died before loading the parsers (a broken environment, not a page):
             # new ones would fail the same way, page after page
             logger.error("parse worker exited with code %s before it was ready; parsing inline from now on",
@@ -351,32 +392,28 @@ class ParsePool:
         for attempt in (1, 2):
             if not self.workers or self.closed:
                 return func(html, url, fetched_at=fetched_at)
-            job = _Job(call)
+            job = _Job(call, alone=attempt > 1)
             if attempt == 1:
                 self._waiting.append(job)
             else:  # it was on a worker that died: ahead of the pages that came later
                 self._waiting.appendleft(job)
             await self._connect_all()
             try:
-                worker = await job.started
+                return await job.done
             except _Inline:
                 return func(html, url, fetched_at=fetched_at)
             except asyncio.CancelledError:
                 if job in self._waiting:
                     self._waiting.remove(job)
                 raise
-            try:
-                return await asyncio.wait_for(asyncio.shield(job.done), self.timeout)
-            except asyncio.TimeoutError:
+            except TimedOut:
                 if self.stats is not None:
                     self.stats.inc_value("warta/parse_timeouts")
-                logger.warning("%s: parser timed out after %g s; replacing its worker", url, self.timeout)
-                self._retire(worker, kill=True)
+                logger.warning("%s: parser timed out after %g s; its worker is replaced", url, self.timeout)
                 return failed_article(url, fetched_at, f"parser timed out after {self.timeout:g} s")
             except WorkerDied as exc:
                 logger.warning("%s: parse worker died (%s)%s", url, exc,
                                "; parsing it again in a new one" if attempt == 1 else "")
-                self._retire(worker, kill=False)
             except RuntimeError as exc:  # raised inside the worker (the parsers never should)
                 return failed_article(url, fetched_at, f"parser crashed: {exc}")
         return failed_article(url, fetched_at, "parser process died twice while parsing this page")

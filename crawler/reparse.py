@@ -31,12 +31,15 @@ parser finds.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 import time
 from collections import Counter
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Iterator
 
+from crawler.parsepool import ParsePool, worker_count
 from crawler.parsers import parse_article
 from crawler.parsers.encoding import decode_html
 from pipelines.clean import CleanTextPipeline
@@ -45,7 +48,7 @@ from pipelines.dedupe import canonicalize_url, content_hash
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["reparse", "COMPARED", "parse_stored_page"]
+__all__ = ["reparse", "COMPARED", "parse_stored_page", "reparse_html"]
 
 #: article fields compared with the stored row (identity fields -- canonical URL,
 #: site, site article id -- and extraction metadata -- parser, warnings,
@@ -56,6 +59,8 @@ COMPARED = (
 )
 _WRITE_BATCH = 100
 _READ_BATCH = 200
+#: pages handed to the parse workers at once (all in flight, one per worker at a time)
+_PARSE_CHUNK = 64
 
 
 def _norm(value: Any) -> Any:
@@ -83,10 +88,15 @@ _DATES = DatesPipeline()
 def parse_stored_page(page: dict[str, Any]) -> dict[str, Any]:
     """A stored page (``pages`` row with ``body``) -> the article dict a crawl would
     have stored for it with today's parsers (``parse_error`` set if not an article)."""
-    html = decode_html(page["body"], page.get("content_type"))
-    fetched = _iso(page.get("fetched_at"))
-    article = parse_article(html, page["url"], fetched_at=fetched)
-    item = {"page": {"url": page["url"], "fetched_at": fetched}, "article": article}
+    return reparse_html(decode_html(page["body"], page.get("content_type")), page["url"],
+                        fetched_at=_iso(page.get("fetched_at")))
+
+
+def reparse_html(html: str, url: str, fetched_at: str | None = None) -> dict[str, Any]:
+    """What a crawl does after the download: parse, clean, dates, canonical URL and
+    content hash.  Pure, so it runs in a parse worker (crawler/parsepool.py) too."""
+    article = parse_article(html, url, fetched_at=fetched_at)
+    item = {"page": {"url": url, "fetched_at": fetched_at}, "article": article}
     if not article.get("parse_error"):
         _CLEAN.process_item(item)
         _DATES.process_item(item)
@@ -95,6 +105,48 @@ def parse_stored_page(page: dict[str, Any]) -> dict[str, Any]:
             article["canonical_url"] = canonicalize_url(source)
         article["content_hash"] = content_hash(article)
     return article
+
+
+def _parsed(sources: Iterable[tuple[Any, dict[str, Any] | None]], pool: ParsePool,
+            loop: asyncio.AbstractEventLoop | None) -> Iterator[tuple[Any, dict[str, Any] | None, Any]]:
+    """``(key, page, article or the exception)`` in the order of ``sources``; pages
+    are parsed :data:`_PARSE_CHUNK` at a time in the pool's workers (inline without)."""
+    chunk: list[tuple[Any, dict[str, Any] | None]] = []
+
+    async def in_workers(jobs: list[tuple[str, str, str | None]]) -> list[Any]:
+        return await asyncio.gather(*(pool.run(reparse_html, *job) for job in jobs))
+
+    def parse(batch: list[tuple[Any, dict[str, Any] | None]]) -> Iterator[tuple[Any, dict[str, Any] | None, Any]]:
+        jobs: dict[int, tuple[str, str, str | None]] = {}
+        out: list[Any] = [None] * len(batch)
+        for i, (_key, page) in enumerate(batch):
+            if page is None:
+                continue
+            try:
+                html = decode_html(page["body"], page.get("content_type"))
+            except Exception as exc:  # a body decode_html cannot handle: counted, not fatal
+                out[i] = exc
+                continue
+            jobs[i] = (html, page["url"], _iso(page.get("fetched_at")))
+        if loop is not None and jobs:
+            for i, article in zip(jobs, loop.run_until_complete(in_workers(list(jobs.values())))):
+                out[i] = article
+        else:
+            for i, job in jobs.items():
+                try:
+                    out[i] = reparse_html(*job)
+                except Exception as exc:  # parse_article never raises; a pipeline might
+                    out[i] = exc
+        for (key, page), result in zip(batch, out):
+            yield key, page, result
+
+    for source in sources:
+        chunk.append(source)
+        if len(chunk) >= _PARSE_CHUNK:
+            yield from parse(chunk)
+            chunk = []
+    if chunk:
+        yield from parse(chunk)
 
 
 def _in_window(published_at: str | None, since: Any, until: Any) -> bool:
@@ -109,8 +161,13 @@ def _in_window(published_at: str | None, since: Any, until: Any) -> bool:
     return (start is None or when >= start) and (end is None or when < end)
 
 
+async def _close(pool: ParsePool) -> None:
+    pool.close()
+
+
 def reparse(archive, *, site: str | None = None, since: Any = None, until: Any = None,
-            progress: Callable[[int, int | None], Any] | None = None) -> dict[str, Any]:
+            progress: Callable[[int, int | None], Any] | None = None,
+            workers: int | str | None = None) -> dict[str, Any]:
     """Re-parse stored article pages with the current parsers; write new revisions
     where the result changed.  Returns a summary::
 
@@ -121,6 +178,8 @@ def reparse(archive, *, site: str | None = None, since: Any = None, until: Any =
 
     ``progress(done, total)`` is called every 100 pages and at the end (``total``
     is ``None`` while the pages the old parser refused are gone through).
+    ``workers``: parse processes beside this one (``crawler/parsepool.py``; default
+    ``WARTA_PARSE_WORKERS`` from the environment, else ``auto``; 0 = inline).
     """
     started = time.monotonic()
     summary: dict[str, Any] = {"articles": 0, "updated": 0, "unchanged": 0, "new": 0, "now_unparseable": 0,
@@ -144,57 +203,63 @@ def reparse(archive, *, site: str | None = None, since: Any = None, until: Any =
         if progress is not None and done % _WRITE_BATCH == 0:
             progress(done, total_now)
 
-    for row, page in archive.iter_reparse_sources(site, since, until, batch=_READ_BATCH):
-        summary["articles"] += 1
-        done += 1
-        if page is None:
-            summary["no_page"] += 1
+    pool = ParsePool(worker_count(workers if workers is not None
+                                  else os.environ.get("WARTA_PARSE_WORKERS", "auto")))
+    loop = asyncio.new_event_loop() if pool.workers else None
+    try:
+        sources = archive.iter_reparse_sources(site, since, until, batch=_READ_BATCH)
+        for row, page, article in _parsed(sources, pool, loop):
+            summary["articles"] += 1
+            done += 1
+            if page is None:
+                summary["no_page"] += 1
+                tick(total)
+                continue
+            if isinstance(article, Exception):
+                logger.error("re-parsing page %s (%s) failed: %r", page.get("id"), page.get("url"), article)
+                summary["errors"] += 1
+                tick(total)
+                continue
+            parsers[str(article.get("parser"))] += 1
+            if article.get("parse_error"):
+                summary["now_unparseable"] += 1
+                logger.warning("article %s no longer parses (%s): kept as stored", row["canonical_url"],
+                               article["parse_error"])
+                tick(total)
+                continue
+            changed = [f for f in COMPARED if _norm(article.get(f)) != _norm(row.get(f))]
+            if not changed:
+                summary["unchanged"] += 1
+            else:
+                fields.update(changed)
+                pending.append({"article": article, "page_id": page["id"], "page_url": page["url"],
+                                "fetched_at": page.get("fetched_at"), "article_id": row["id"],
+                                "expected_revision": row["revision"]})
+                if len(pending) >= _WRITE_BATCH:
+                    flush()
             tick(total)
-            continue
-        try:
-            article = parse_stored_page(page)
-        except Exception:  # parse_article never raises; decoding or a pipeline might
-            logger.exception("re-parsing page %s (%s) failed", page.get("id"), page.get("url"))
-            summary["errors"] += 1
-            tick(total)
-            continue
-        parsers[str(article.get("parser"))] += 1
-        if article.get("parse_error"):
-            summary["now_unparseable"] += 1
-            logger.warning("article %s no longer parses (%s): kept as stored", row["canonical_url"],
-                           article["parse_error"])
-            tick(total)
-            continue
-        changed = [f for f in COMPARED if _norm(article.get(f)) != _norm(row.get(f))]
-        if not changed:
-            summary["unchanged"] += 1
-        else:
-            fields.update(changed)
+        flush()
+
+        unparsed = ((page, page) for page in archive.iter_unparsed_pages(site, batch=_READ_BATCH))
+        for _key, page, article in _parsed(unparsed, pool, loop):
+            done += 1
+            if isinstance(article, Exception):
+                logger.error("re-parsing page %s (%s) failed: %r", page.get("id"), page.get("url"), article)
+                summary["errors"] += 1
+                continue
+            if article.get("parse_error") or not _in_window(article.get("published_at"), since, until):
+                continue
+            parsers[str(article.get("parser"))] += 1
             pending.append({"article": article, "page_id": page["id"], "page_url": page["url"],
-                            "fetched_at": page.get("fetched_at"), "article_id": row["id"],
-                            "expected_revision": row["revision"]})
+                            "fetched_at": page.get("fetched_at"), "article_id": None})
             if len(pending) >= _WRITE_BATCH:
                 flush()
-        tick(total)
-    flush()
-
-    for page in archive.iter_unparsed_pages(site, batch=_READ_BATCH):
-        done += 1
-        try:
-            article = parse_stored_page(page)
-        except Exception:
-            logger.exception("re-parsing page %s (%s) failed", page.get("id"), page.get("url"))
-            summary["errors"] += 1
-            continue
-        if article.get("parse_error") or not _in_window(article.get("published_at"), since, until):
-            continue
-        parsers[str(article.get("parser"))] += 1
-        pending.append({"article": article, "page_id": page["id"], "page_url": page["url"],
-                        "fetched_at": page.get("fetched_at"), "article_id": None})
-        if len(pending) >= _WRITE_BATCH:
-            flush()
-        tick(None)
-    flush()
+            tick(None)
+        flush()
+    finally:
+        if loop is not None:
+            loop.run_until_complete(_close(pool))
+            loop.close()
     if progress is not None:
         progress(done, total if done == total else None)
     summary["fields"] = dict(sorted(fields.items(), key=lambda kv: (-kv[1], kv[0])))

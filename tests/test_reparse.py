@@ -45,6 +45,13 @@ def build(db_url: str, site: MirrorSite, *, refuse: set[int] = frozenset()) -> A
     return archive
 
 
+@pytest.fixture(autouse=True)
+def _inline_unless_asked(monkeypatch):
+    """A parser monkeypatched here exists only in this process: re-parse inline
+    unless a test asks for workers (``reparse(..., workers=N)``)."""
+    monkeypatch.setenv("WARTA_PARSE_WORKERS", "0")
+
+
 def parser_v2(affected):
     """A parser change: articles whose id is in ``affected`` get a new headline."""
     real = reparse_module.parse_article
@@ -64,11 +71,12 @@ def site():
     return MirrorSite(n_articles=40, seed=21)
 
 
-def test_unchanged_parsers_change_nothing(site, sqlite_url):
+@pytest.mark.parametrize("workers", [0, 2], ids=["inline", "2-parse-workers"])
+def test_unchanged_parsers_change_nothing(site, sqlite_url, workers):
     archive = build(sqlite_url, site)
     revisions = archive.count("article_revisions")
     progress = []
-    summary = reparse(archive, progress=lambda done, total: progress.append((done, total)))
+    summary = reparse(archive, progress=lambda done, total: progress.append((done, total)), workers=workers)
     assert summary["articles"] == 40 and summary["unchanged"] == 40
     assert summary["updated"] == summary["new"] == 0 and summary["fields"] == {}
     assert archive.count("article_revisions") == revisions
@@ -114,11 +122,12 @@ def test_filters_restrict_the_reparse(site, sqlite_url, monkeypatch):
     archive.dispose()
 
 
-def test_pages_the_old_parser_refused_become_articles(site, sqlite_url):
+@pytest.mark.parametrize("workers", [0, 2], ids=["inline", "2-parse-workers"])
+def test_pages_the_old_parser_refused_become_articles(site, sqlite_url, workers):
     refused = {site.articles[5].id, site.articles[9].id}
     archive = build(sqlite_url, site, refuse=refused)
     assert archive.count("articles") == 38
-    summary = reparse(archive)
+    summary = reparse(archive, workers=workers)
     assert summary["new"] == 2 and summary["unchanged"] == 38
     assert archive.count("articles") == 40
     pages = {p["url"]: p for p in archive.iter_pages(with_body=False)}
@@ -171,7 +180,7 @@ def test_crawled_archive_reparses_to_itself(tmp_path):
                                 text=True, timeout=180)
     assert result.returncode == 0, result.stderr[-3000:]
     with Archive(db) as archive:
-        summary = reparse(archive)
+        summary = reparse(archive, workers="auto")
     assert summary["articles"] == 20 and summary["unchanged"] == 20, summary
 
 
