@@ -9,7 +9,9 @@ did not change).
 
 There is no outside peer for re-parsing a Warta archive; the row compares it with
 its ceiling measured in the same run: ``parse_article`` alone over the same pages,
-already decoded in memory.  The ratio is the share of re-parse time spent parsing.
+already decoded in memory, inline.  ``reparse`` parses in worker processes
+(``WARTA_PARSE_WORKERS=auto``, as ``warta reparse`` does); the inline figure
+(``WARTA_PARSE_WORKERS=0``) is in the row's note.
 
     python -m bench.bench_reparse [--quick]
 """
@@ -66,6 +68,7 @@ def run(quick: bool = False, workdir: Path | None = None, articles: int | None =
     except ImportError:
         return {"rows": [pending("re-parse", "reparse over the stored archive",
                                  "crawler.reparse not available yet")]}
+    from crawler.parsepool import worker_count
     from crawler.parsers import parse_article
     from storage.repository import Archive
 
@@ -81,14 +84,14 @@ def run(quick: bool = False, workdir: Path | None = None, articles: int | None =
         copy = workdir / "reparse.sqlite"
         summaries: list[dict[str, Any]] = []
 
-        def run_reparse() -> None:
+        def run_reparse(workers: str = "auto") -> None:
             for old in workdir.glob("reparse.sqlite*"):
                 old.unlink()
             shutil.copyfile(source, copy)
             archive = Archive(f"sqlite:///{copy}")
             try:
                 start = time.perf_counter()
-                summary = reparse(archive)
+                summary = reparse(archive, workers=workers)
                 summary["bench_seconds"] = time.perf_counter() - start
                 summaries.append(summary)
             finally:
@@ -99,10 +102,12 @@ def run(quick: bool = False, workdir: Path | None = None, articles: int | None =
                 parse_article(html, url)
 
         run_parse()  # warm-up: imports, regex caches
-        times: dict[str, list[float]] = {"reparse": [], "parse": []}
+        times: dict[str, list[float]] = {"reparse": [], "reparse_inline": [], "parse": []}
         for _ in range(rounds):
-            run_reparse()
+            run_reparse("auto")
             times["reparse"].append(summaries[-1]["bench_seconds"])
+            run_reparse("0")
+            times["reparse_inline"].append(summaries[-1]["bench_seconds"])
             times["parse"].append(interleaved({"parse": run_parse}, 1)["parse"][0])
     finally:
         if own_tmp is not None:
@@ -115,8 +120,11 @@ def run(quick: bool = False, workdir: Path | None = None, articles: int | None =
     return {"rows": [Row("re-parse", f"`reparse()` over a crawled archive of {n:,} articles (no changes to write)",
                          checked / ours_s, len(pages) / peer_s, "pages/s", "parse_article only", None,
                          target_text="– (info)",
+                         note=f"parse workers: {worker_count('auto')}; inline (WARTA_PARSE_WORKERS=0): "
+                              f"{checked / min(times['reparse_inline']):,.0f} pages/s",
                          extra={"summary": {k: v for k, v in done.items() if k not in ("fields", "parsers")},
                                 "reparse_runs_s": [round(t, 2) for t in times["reparse"]],
+                                "reparse_inline_runs_s": [round(t, 2) for t in times["reparse_inline"]],
                                 "parse_runs_s": [round(t, 2) for t in times["parse"]]})]}
 
 

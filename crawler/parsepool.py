@@ -383,6 +383,21 @@ class ParsePool:
             asyncio.ensure_future(self._connect_all())
 
     # -- parsing -------------------------------------------------------------------
+    def help_inline(self) -> bool:
+        """Parse one waiting page here, in this process, if there is one the workers
+        have not taken yet (the newest: workers take the oldest).  For batch callers
+        (``warta reparse``) whose own process would otherwise only wait; never a page
+        retried after a worker died (it might kill this process too)."""
+        if not self._waiting or self._waiting[-1].alone:
+            return False
+        job = self._waiting.pop()
+        func, args, kwargs = job.call
+        try:
+            job.done.set_result(func(*args, **kwargs))
+        except Exception as exc:  # as a worker reports it
+            job.done.set_exception(RuntimeError(f"{type(exc).__name__}: {exc}"[:500]))
+        return True
+
     async def run(self, func: Callable[..., dict[str, Any]], html: str, url: str,
                   fetched_at: str | None = None) -> dict[str, Any]:
         """``func(html, url, fetched_at=...)``, in a worker when there are any.

@@ -110,11 +110,22 @@ def reparse_html(html: str, url: str, fetched_at: str | None = None) -> dict[str
 def _parsed(sources: Iterable[tuple[Any, dict[str, Any] | None]], pool: ParsePool,
             loop: asyncio.AbstractEventLoop | None) -> Iterator[tuple[Any, dict[str, Any] | None, Any]]:
     """``(key, page, article or the exception)`` in the order of ``sources``; pages
-    are parsed :data:`_PARSE_CHUNK` at a time in the pool's workers (inline without)."""
+    are parsed :data:`_PARSE_CHUNK` at a time by the pool's workers and this process
+    together (inline only, without workers)."""
     chunk: list[tuple[Any, dict[str, Any] | None]] = []
 
     async def in_workers(jobs: list[tuple[str, str, str | None]]) -> list[Any]:
-        return await asyncio.gather(*(pool.run(reparse_html, *job) for job in jobs))
+        # the workers take pages from the front, this process from the back
+        tasks = [asyncio.ensure_future(pool.run(reparse_html, *job)) for job in jobs]
+        await asyncio.sleep(0)  # every page queued and the first ones sent
+        pending = set(tasks)
+        while pending:
+            if pool.help_inline():
+                await asyncio.sleep(0)  # one turn of the loop: answers in, pages out
+            else:
+                await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            pending = {task for task in pending if not task.done()}
+        return [task.result() for task in tasks]
 
     def parse(batch: list[tuple[Any, dict[str, Any] | None]]) -> Iterator[tuple[Any, dict[str, Any] | None, Any]]:
         jobs: dict[int, tuple[str, str, str | None]] = {}
