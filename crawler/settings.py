@@ -134,11 +134,14 @@ DUPEFILTER_CLASS = "crawler.dupefilter.SQLiteDupeFilter"
 #: in-run duplicate keys the dedupe pipeline keeps in memory; beyond them the
 #: archive decides (a repeat is then stored as "unchanged", never twice)
 WARTA_DEDUPE_MAX_KEYS = int(os.environ.get("WARTA_DEDUPE_MAX_KEYS", "4096"))
+#: requests queued in the scheduler above which the next listing page waits behind the
+#: articles (spiders/base.py listing_priority): flat memory when discovery outruns fetching
+WARTA_DISCOVERY_BACKLOG = int(os.environ.get("WARTA_DISCOVERY_BACKLOG", "500"))
 #: article pages are parsed in worker processes beside the reactor (crawler/parsepool.py):
 #: "auto" = one per usable CPU beyond the first (at most 4), "0" = inline
 WARTA_PARSE_WORKERS = os.environ.get("WARTA_PARSE_WORKERS", "auto")
 #: seconds one page may take in a parse worker; over it, the page is stored with
-#: parse_error "parser timed out" and the workers are replaced
+#: parse_error "parser timed out" and its worker is replaced
 WARTA_PARSE_TIMEOUT = float(os.environ.get("WARTA_PARSE_TIMEOUT", "120"))
 
 LOG_LEVEL = os.environ.get("WARTA_LOG_LEVEL", "INFO")

@@ -651,6 +651,20 @@ class ArchiveSpider(scrapy.Spider):
     def budget_left(self) -> bool:
         return self.max_articles is None or self.articles_scheduled < self.max_articles
 
+    def listing_priority(self) -> int:
+        """Priority of the next discovery request (listing, sitemap, feed page).
+
+        Ahead of the article fetches (10) so discovery keeps the downloader busy,
+        but only while the scheduler holds fewer than ``WARTA_DISCOVERY_BACKLOG``
+        requests; beyond that, behind them (-10): on a fast mirror or a big backfill
+        the walk would otherwise run thousands of pages ahead, and those queued
+        requests are memory that grows with the archive (bench: crawl peak RSS)."""
+        stats = self.crawler.stats if getattr(self, "crawler", None) is not None else None
+        if stats is None:
+            return 10
+        backlog = (stats.get_value("scheduler/enqueued", 0) or 0) - (stats.get_value("scheduler/dequeued", 0) or 0)
+        return 10 if backlog < self.settings.getint("WARTA_DISCOVERY_BACKLOG", 500) else -10
+
     # -- responses -> items -------------------------------------------------------
     def page_record(self, response: Response, kind: str, html: str | None = None,
                     encoding: str | None = None) -> dict[str, Any]:

@@ -99,7 +99,8 @@ class GenericSpider(ArchiveSpider):
             yield self.sitemap_request(self.sitemap, top=True)
         if self.start_url:
             yield scrapy.Request(self.start_url, callback=self.parse_page, errback=self.on_error,
-                                 meta={"kind": "listing", "depth_left": self.depth}, priority=10)
+                                 meta={"kind": "listing", "depth_left": self.depth},
+                                 priority=self.listing_priority())
         if self.mode == "incremental":
             for request in self.revisit_requests():
                 yield request
@@ -108,7 +109,8 @@ class GenericSpider(ArchiveSpider):
         # the walk is the top sitemap; children go through the duplicate filter (an index
         # that lists itself is read once)
         return scrapy.Request(url, callback=self.parse_sitemap_doc, errback=self.on_error, dont_filter=top,
-                              meta={"kind": "listing", "walk": f"sitemap:{self.sitemap}"}, priority=10)
+                              meta={"kind": "listing", "walk": f"sitemap:{self.sitemap}"},
+                              priority=self.listing_priority())
 
     def article_request(self, url: str) -> scrapy.Request:
         self.articles_scheduled += 1

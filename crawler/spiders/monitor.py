@@ -101,9 +101,9 @@ class MonitorSpider(ArchiveSpider):
 
     def listing_request(self, url: str) -> scrapy.Request:
         # Listings change as articles are published: never deduplicate them away
-        # across runs, and give them priority so discovery stays ahead of fetching.
+        # across runs; discovery stays ahead of fetching, within a bound.
         return scrapy.Request(url, callback=self.parse_listing, errback=self.on_error,
-                              meta={"kind": "listing"}, priority=10)
+                              meta={"kind": "listing"}, priority=self.listing_priority())
 
     def id_requests(self, chunk: int = 500):
         from pipelines.dedupe import canonicalize_url

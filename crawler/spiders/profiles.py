@@ -164,10 +164,11 @@ class ProfileSpider(ArchiveSpider):
     def discovery_request(self, url: str, kind: str, meta: dict | None = None, *,
                           dont_filter: bool = True) -> scrapy.Request:
         """A listing / sitemap / feed request: fetched in every run (listings change),
-        ahead of the article fetches.  ``dont_filter=False`` for child sitemaps: an index
+        ahead of the article fetches (within a bound: see listing_priority()).  ``dont_filter=False`` for child sitemaps: an index
         listing itself (or a child twice) is read once."""
         callback = {"listing": self.parse_listing_page, "sitemap": self.parse_sitemap_doc, "rss": self.parse_feed_doc}[kind]
-        return scrapy.Request(url, callback=callback, errback=self.on_error, priority=10, dont_filter=dont_filter,
+        return scrapy.Request(url, callback=callback, errback=self.on_error, priority=self.listing_priority(),
+                              dont_filter=dont_filter,
                               meta={"kind": "listing", **(meta or {})})
 
     def is_article(self, url: str) -> bool:
