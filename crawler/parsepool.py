@@ -187,6 +187,8 @@ class _Worker:
         loop = asyncio.get_running_loop()
         reader = asyncio.StreamReader()
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), self.proc.stdout)
+        if self.dead or self.proc.stdin.closed:  # closed by the pool meanwhile
+            raise WorkerDied("closed before its pipes were attached")
         self._writer, _ = await loop.connect_write_pipe(asyncio.Protocol, self.proc.stdin)
         self._reader_task = asyncio.ensure_future(self._read(reader))
 
@@ -330,12 +332,14 @@ class ParsePool:
             self._pool.append(_Worker(self._dispatch, self.timeout))
 
     async def _connect_all(self) -> None:
+        if self.closed:
+            return
         self._spawn()
         for worker in list(self._pool):
             if not worker.dead:
                 try:
                     await worker.connect()
-                except OSError as exc:  # its pipes were gone already (it exited at once)
+                except (OSError, ValueError, WorkerDied) as exc:  # exited at once, or closed meanwhile
                     logger.warning("parse worker %s: could not attach its pipes: %s", worker.proc.pid, exc)
                     worker.kill()
         self._dispatch()

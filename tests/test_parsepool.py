@@ -136,7 +136,7 @@ def test_a_worker_killed_mid_page_costs_no_page(tmp_path, monkeypatch):
 
 def test_a_page_that_kills_every_worker_is_stored_with_the_error(tmp_path, monkeypatch):
     monkeypatch.setenv("PARSEPOOL_TEST_MARKER", str(tmp_path / "died"))
-    html = "<html><body><h1>Judul</h1><p>isi</p></body></html>"
+    html = "<html><body><h1>Judul</h1><p>" + "Isi berita. " * 50 + "</p></body></html>"
     results = _run(ParsePool(1), (dying_parse, html, "http://t/always-dies"), (dying_parse, html, "http://t/ok"))
     assert results[0]["parse_error"] == "parser process died twice while parsing this page"
     assert results[1]["headline"] == "Judul"
