@@ -21,6 +21,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from crawler.parsepool import peak_rss_kib
+
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 
@@ -125,7 +127,7 @@ def run_child(cmd: Sequence[str], *, cwd: Path | str = REPO, env: dict[str, str]
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
-            hwm_kib = max(hwm_kib, _vm_hwm_kib(proc.pid))
+            hwm_kib = max(hwm_kib, peak_rss_kib(proc.pid))
             if time.perf_counter() > deadline:
                 proc.kill()
                 pid, status, usage = os.wait4(proc.pid, 0)
@@ -142,17 +144,6 @@ def run_child(cmd: Sequence[str], *, cwd: Path | str = REPO, env: dict[str, str]
         return ChildResult(proc.returncode, seconds, rss_kib / 1024,
                            "" if stdout_path else out.read(), err.read(),
                            usage.ru_utime + usage.ru_stime)
-
-
-def _vm_hwm_kib(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status", "rb") as fh:
-            for line in fh:
-                if line.startswith(b"VmHWM:"):
-                    return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0
 
 
 def child_env(**extra: str) -> dict[str, str]:

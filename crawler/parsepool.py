@@ -52,7 +52,7 @@ from crawler.items import failed_article
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ParsePool", "AUTO_MAX_WORKERS", "usable_cpus", "worker_count"]
+__all__ = ["ParsePool", "AUTO_MAX_WORKERS", "peak_rss_kib", "usable_cpus", "worker_count"]
 
 #: ``auto`` never starts more workers than this: one reactor feeds about one
 #: worker with site parsers (bench: the reactor, not parsing, is then the limit);
@@ -106,11 +106,13 @@ def _frame(obj: Any) -> bytes:
     return _HEAD.pack(len(data)) + data
 
 
-def _peak_rss_kb(pid: int) -> int:
+def peak_rss_kib(pid: int) -> int:
+    """The peak RSS (``VmHWM``, KiB) of a live process since its exec; 0 where
+    ``/proc`` cannot tell (another OS, a process already reaped)."""
     try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+        with open(f"/proc/{pid}/status", "rb") as fh:
             for line in fh:
-                if line.startswith("VmHWM:"):
+                if line.startswith(b"VmHWM:"):
                     return int(line.split()[1])
     except (OSError, ValueError, IndexError):
         pass
@@ -242,7 +244,7 @@ class _Worker:
             self._arm()
 
     def peak_rss_kb(self) -> int:
-        return _peak_rss_kb(self.proc.pid)
+        return peak_rss_kib(self.proc.pid)
 
     def kill(self) -> None:
         self.dead = True
