@@ -320,18 +320,28 @@ def test_a_worker_killed_midway_loses_nothing(site, mirror, pg_url, redis_url, t
     # a short lease so that the dead worker's requests come back quickly
     env = worker_env(pg_url, redis_url, "kill", WARTA_LEASE_SECONDS="4")
     logs = [tmp_path / f"worker{i}.log" for i in range(3)]
-    procs = [start_worker(env, mirror.url, log) for log in logs]
-    victim = procs[0]
     client = redis_client(redis_url)
     keys = crawl_keys(redis_url, "kill")
 
-    # kill worker 0 with SIGKILL while it holds leases, a quarter of the way in
+    def victim_leases() -> int:
+        return sum(client.hlen(k) for k in client.scan_iter(match=f"{keys.base}inflight:*:{victim.pid}:*"))
+
+    # worker 0 starts alone and seeds the crawl, so it has work from the start: a worker
+    # that joins a crawl whose queue the others keep drained (discovery-bound, as on
+    # this fast mirror) may find it empty at every poll and finish without a lease
+    victim = start_worker(env, mirror.url, logs[0])
     deadline = time.monotonic() + 120
+    while not victim_leases():
+        assert time.monotonic() < deadline, "worker 0 never held a lease:\n" + tail(logs[0])
+        assert victim.poll() is None, "worker 0 finished before it held a lease:\n" + tail(logs[0])
+        time.sleep(0.02)
+    procs = [victim] + [start_worker(env, mirror.url, log) for log in logs[1:]]
+
+    # kill worker 0 with SIGKILL while it holds leases, a quarter of the way in
     while True:
         assert time.monotonic() < deadline, "worker 0 never held a lease:\n" + tail(logs[0])
         assert victim.poll() is None, "worker 0 finished before it could be killed:\n" + tail(logs[0])
-        leases = sum(client.hlen(k) for k in client.scan_iter(match=f"{keys.base}inflight:*:{victim.pid}:*"))
-        if leases and sum(article_hits(mirror).values()) >= N_ARTICLES // 4:
+        if victim_leases() and sum(article_hits(mirror).values()) >= N_ARTICLES // 4:
             break
         time.sleep(0.02)
     victim.send_signal(signal.SIGKILL)
